@@ -92,3 +92,44 @@ class EnvironmentVersions:
 
     def component(self, name: str) -> ComponentVersions | None:
         return next((c for c in self.components if c.name == name), None)
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """A commit as a person wants to see it: short sha, first line, who and when."""
+
+    sha: str
+    message: str = ""
+    author: str = ""
+    date: str = ""  # ISO 8601, as the forge gave it
+    url: str | None = None
+
+    @property
+    def short_sha(self) -> str:
+        return self.sha[:7]
+
+    @property
+    def title(self) -> str:
+        return self.message.splitlines()[0] if self.message else ""
+
+
+@dataclass(frozen=True)
+class BranchSnapshot:
+    """Some files of one branch, with the commit the branch pointed at when they were read."""
+
+    repository: str
+    branch: str
+    head: CommitInfo
+    files: Mapping[str, str | None]  # path -> text, None when the file does not exist
+
+
+@dataclass(frozen=True)
+class ComponentReport:
+    """The detail for one component in one environment, and its blast radius."""
+
+    environment: EnvironmentVersions
+    component: ComponentVersions
+    release_head: CommitInfo | None  # head of the pinned branch in the component's own repository
+    release_problem: str | None  # why release_head is missing, when it is
+    shared_with: tuple[str, ...]  # other environments pinning the same repository and branch
+    unreadable: tuple[str, ...] = ()  # environments that could not be read, so sharing is uncertain

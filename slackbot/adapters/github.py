@@ -1,0 +1,193 @@
+"""GitHub through PyGithub: cheap, parallel, conditional reads of branches and files.
+
+Every read is a conditional GET (``If-None-Match`` with the last ETag). GitHub answers 304 when
+nothing changed, and a 304 does not count against the rate limit, so asking again is free. PyGithub
+objects only offer conditional refreshes for some resources (``update()``), and not for branches,
+so the cache sits at PyGithub's requester: PyGithub still does authentication (tokens, App
+installation tokens and their refresh), base URLs, retries and error types.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from github import Github, GithubException, RateLimitExceededException, UnknownObjectException
+
+from slackbot.domain.errors import NotFound, Unavailable
+from slackbot.domain.versions import BranchSnapshot, CommitInfo
+
+log = logging.getLogger(__name__)
+
+_CACHE_ENTRIES = 4096
+
+
+def web_base_from_api(api_url: str) -> str:
+    """The browser base URL for an API base URL: github.com, GitHub Enterprise, or the sandbox."""
+    api_url = api_url.rstrip("/")
+    if api_url == "https://api.github.com":
+        return "https://github.com"
+    return api_url.removesuffix("/api/v3")
+
+
+class GitHubSource:
+    """Implements the SourceReader port against GitHub's REST API."""
+
+    def __init__(self, github: Github, *, web_base: str, max_workers: int = 16) -> None:
+        self._github = github
+        self._web_base = web_base.rstrip("/")
+        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="github")
+        self._lock = threading.Lock()
+        self._etags: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        # Files found missing on a branch, and the head they were missing at: not asked again
+        # until the branch moves, because GitHub's 404s carry no ETag and would cost a request each.
+        self._missing: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    # -- the SourceReader port ------------------------------------------------------------------
+
+    def branch_head(self, repository: str, branch: str) -> CommitInfo:
+        data = self._get(f"/repos/{repository}/branches/{quote(branch, safe='/')}", repository, branch)
+        commit = data["commit"]
+        details = commit.get("commit") or {}
+        author = details.get("author") or {}
+        return CommitInfo(
+            sha=commit["sha"],
+            message=details.get("message", ""),
+            author=author.get("name", ""),
+            date=author.get("date", ""),
+            url=self.web_url(repository, commit=commit["sha"]),
+        )
+
+    def read_branch(self, repository: str, branch: str, paths: Sequence[str]) -> BranchSnapshot:
+        last_head, known_missing = self._missing.get((repository, branch), ("", frozenset()))
+        head_future = self._executor.submit(self.branch_head, repository, branch)
+        file_futures = {
+            path: self._executor.submit(self._read_file, repository, path, branch)
+            for path in paths
+            if path not in known_missing
+        }
+        head = _result(head_future, cancel=file_futures.values())
+        files = {path: future.result() for path, future in file_futures.items()}
+        skipped = [path for path in paths if path in known_missing]
+        if skipped and head.sha != last_head:
+            # The branch moved since those files were missing: they may exist now.
+            again = {p: self._executor.submit(self._read_file, repository, p, branch) for p in skipped}
+            files.update({path: future.result() for path, future in again.items()})
+        else:
+            files.update(dict.fromkeys(skipped))
+        missing = frozenset(path for path, text in files.items() if text is None)
+        with self._lock:
+            self._missing[(repository, branch)] = (head.sha, missing)
+        return BranchSnapshot(repository=repository, branch=branch, head=head, files=files)
+
+    def web_url(self, repository: str, *, branch: str | None = None, commit: str | None = None) -> str:
+        if commit:
+            return f"{self._web_base}/{repository}/commit/{commit}"
+        if branch:
+            return f"{self._web_base}/{repository}/tree/{quote(branch, safe='/')}"
+        return f"{self._web_base}/{repository}"
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _read_file(self, repository: str, path: str, ref: str) -> str | None:
+        url = f"/repos/{repository}/contents/{quote(path)}?ref={quote(ref, safe='')}"
+        try:
+            data = self._get(url, repository, ref)
+        except NotFound:
+            return None
+        if not isinstance(data, dict) or data.get("type") != "file":
+            return None
+        return base64.b64decode(data.get("content", "")).decode("utf-8")
+
+    def _get(self, url: str, repository: str, branch: str) -> Any:
+        """A conditional GET: the cached answer on 304, the new one (and its ETag) on 200."""
+        with self._lock:
+            cached = self._etags.get(url)
+        headers = {"If-None-Match": cached[0]} if cached else {}
+        try:
+            status, response_headers, body = self._github.requester.requestJson("GET", url, headers=headers)
+        except requests.RequestException as error:
+            raise Unavailable(
+                f"GitHub could not be reached ({type(error).__name__}); try again shortly."
+            ) from error
+        if status == 304 and cached:
+            with self._lock:
+                self._etags.move_to_end(url)
+            return cached[1]
+        data = _json(body)
+        if status >= 400:
+            raise _translate(
+                self._github.requester.createException(status, response_headers, data), repository, branch
+            )
+        etag = response_headers.get("etag")
+        if etag:
+            with self._lock:
+                self._etags[url] = (etag, data)
+                self._etags.move_to_end(url)
+                while len(self._etags) > _CACHE_ENTRIES:
+                    self._etags.popitem(last=False)
+        return data
+
+
+def _json(body: str) -> Any:
+    try:
+        return json.loads(body) if body else {}
+    except ValueError:
+        return {"message": body[:200]}
+
+
+def _result(future: Future[CommitInfo], *, cancel: Any) -> CommitInfo:
+    try:
+        return future.result()
+    except Exception:
+        for other in cancel:
+            other.cancel()
+        raise
+
+
+def _translate(error: GithubException, repository: str, branch: str) -> Exception:  # noqa: PLR0911
+    """GitHub's answer as one sentence a person can act on."""
+    message = error.data.get("message", "") if isinstance(error.data, dict) else ""
+    if isinstance(error, UnknownObjectException) or error.status == 404:
+        if message == "Branch not found" or "No commit found for the ref" in message:
+            return NotFound(f"`{repository}` has no branch `{branch}`.")
+        return NotFound(f"GitHub has no repository `{repository}` (or the bot's credentials cannot see it).")
+    if isinstance(error, RateLimitExceededException) or (
+        error.status in (403, 429) and "rate limit" in message.lower()
+    ):
+        return Unavailable(
+            f"GitHub's rate limit is used up {_retry_hint(error.headers)}; nothing was changed."
+        )
+    if error.status == 401:
+        return Unavailable(
+            "GitHub refused the bot's credentials (401); check GITHUB_TOKEN or the GitHub App settings."
+        )
+    if error.status == 403:
+        return Unavailable(
+            f"GitHub refused access to `{repository}` (403); the bot's token lacks permission there."
+        )
+    if error.status >= 500:
+        return Unavailable(f"GitHub is having trouble (HTTP {error.status}); try again in a minute.")
+    return Unavailable(f"GitHub answered HTTP {error.status}: {message or 'no message'}.")
+
+
+def _retry_hint(headers: dict[str, Any] | None) -> str:
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    if "retry-after" in headers:
+        return f"(retry after {headers['retry-after']} s)"
+    reset = headers.get("x-ratelimit-reset")
+    if reset and str(reset).isdigit():
+        return f"until {datetime.fromtimestamp(int(reset), UTC):%H:%M} UTC"
+    return "for now"

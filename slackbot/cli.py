@@ -1,0 +1,193 @@
+"""`slackbot` on the command line: serve, the demo, the same answers as Slack, and the sandbox."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from slackbot.domain.errors import BotError
+from slackbot.domain.names import UnknownName
+from slackbot.domain.versions import ComponentReport, ComponentVersions, EnvironmentVersions
+from slackbot.settings import BotConfig, ConfigError, Secrets, load_config
+
+app = typer.Typer(
+    help="Chat-ops Slack bot for Flux CD environments: versions, hot-fixes, roll-outs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+sandbox_app = typer.Typer(help="Run the built-in emulators on their own.", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Bot configuration file [env SLACKBOT_CONFIG, slackbot.yml]."),
+]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def _load(config_path: Path | None) -> tuple[BotConfig, Secrets]:
+    secrets = Secrets()
+    path = config_path or secrets.slackbot_config
+    try:
+        return load_config(path), secrets
+    except ConfigError as error:
+        raise _fail("\n".join(f"{error.path}: {problem}" for problem in error.problems), 2) from None
+
+
+@app.command("check-config")
+def check_config(path: Annotated[Path | None, typer.Argument(help="The file to check.")] = None) -> None:
+    """Validate a configuration file and say what is wrong with it."""
+    config, _ = _load(path)
+    typer.echo(
+        f"{path or Secrets().slackbot_config}: OK — core repository {config.core.repository}, "
+        f"{len(config.environments)} environments ({', '.join(config.environments)}), "
+        f"{len(config.components)} configured components."
+    )
+
+
+@app.command()
+def versions(
+    environment: Annotated[str, typer.Argument(help="Environment name or alias, e.g. prod.")],
+    component: Annotated[str | None, typer.Argument(help="One component, e.g. jupyter_hub.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the stable JSON document.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """What an environment runs — the same answer as `/versions` in Slack."""
+    from slackbot.bootstrap import build_bot
+    from slackbot.sandbox.render import render_message
+    from slackbot.slack.commands.versions import answer
+
+    bot_config, secrets = _load(config)
+    bot = build_bot(bot_config, secrets)
+    try:
+        if as_json:
+            env = bot.versions.resolve_environment(environment)
+            document = (
+                versions_document(bot.versions.environment(env))
+                if component is None
+                else component_document(bot.versions.component(env, component))
+            )
+            typer.echo(json.dumps(document, indent=2))
+        else:
+            message = answer(bot.versions, f"{environment} {component or ''}")
+            typer.echo(render_message(message.text, [b.to_dict() for b in message.blocks]))
+    except (BotError, UnknownName) as error:
+        raise _fail(str(error)) from None
+    finally:
+        bot.close()
+
+
+def _component_json(c: ComponentVersions) -> dict[str, Any]:
+    return {
+        "name": c.name,
+        "repository": c.repository,
+        "branch": c.branch,
+        "chart_version": c.chart_version,
+        "image": c.image,
+        "extra": dict(c.extra),
+    }
+
+
+def versions_document(
+    env: EnvironmentVersions, components: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The documented JSON shape of `slackbot versions --json` (keep it stable)."""
+    return {
+        "environment": env.environment,
+        "repository": env.repository,
+        "branch": env.branch,
+        "commit": env.commit,
+        "layout": env.layout,
+        "components": components if components is not None else [_component_json(c) for c in env.components],
+        "core_charts": [{"name": c.name, "chart": c.chart, "version": c.version} for c in env.core_charts],
+        "problems": [str(p) for p in env.problems],
+    }
+
+
+def component_document(report: ComponentReport) -> dict[str, Any]:
+    detail = _component_json(report.component)
+    head = report.release_head
+    detail["branch_head"] = head.sha if head else None
+    detail["shared_with"] = list(report.shared_with)
+    return versions_document(report.environment, [detail])
+
+
+@app.command()
+def serve(
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve HTTP even when SLACK_APP_TOKEN is set.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address to bind in HTTP mode.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port in HTTP mode.")] = 3000,
+    config: ConfigOption = None,
+) -> None:
+    """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP at POST /slack/events."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from slackbot.bootstrap import SetupError, build_bot, build_slack_app
+    from slackbot.slack.http import bound_port, http_server
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    bot_config, secrets = _load(config)
+    bot = build_bot(bot_config, secrets)
+    try:
+        slack = build_slack_app(bot)
+        if secrets.slack_app_token is not None and not http:
+            typer.echo("Serving in Socket Mode (no inbound port).", err=True)
+            SocketModeHandler(slack, secrets.slack_app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
+        else:
+            server = http_server(slack, host=host, port=port)
+            typer.echo(f"Serving HTTP on http://{host}:{bound_port(server)}/slack/events", err=True)
+            server.run()
+    except SetupError as error:
+        raise _fail(str(error), 2) from None
+    finally:
+        bot.close()
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Keep the sandbox world here (default: a temporary folder).")
+    ] = None,
+) -> None:
+    """Start the sandbox (GitHub and Slack emulators, seeded repositories) and a Slack-like console."""
+    from slackbot.sandbox.demo import run_demo
+
+    run_demo(directory, stdin=sys.stdin, stdout=sys.stdout)
+
+
+@sandbox_app.command("github")
+def sandbox_github(
+    repos: Annotated[Path, typer.Option(help="Folder of bare repositories OWNER/NAME.git.")],
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8080,
+    seed: Annotated[bool, typer.Option(help="Seed the demo world into --repos first.")] = False,
+) -> None:
+    """Serve bare git repositories through the GitHub REST API subset the bot uses."""
+    from slackbot.sandbox.github_emulator import GitHubEmulator
+    from slackbot.sandbox.world import seed_world
+
+    if seed:
+        world = seed_world(repos)
+        typer.echo(f"Seeded the demo world; config at {world.config_path}", err=True)
+        repos = world.repos_dir
+    if not repos.is_dir():
+        raise _fail(f"{repos} is not a folder of bare repositories (OWNER/NAME.git); try --seed.", 2)
+    emulator = GitHubEmulator(repos, host=host, port=port)
+    typer.echo(f"GitHub emulator on {emulator.base_url} serving {repos}", err=True)
+    emulator.serve_forever()
+
+
+def main() -> None:
+    app()

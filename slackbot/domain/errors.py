@@ -1,0 +1,19 @@
+"""Errors a person can cause or meet, each carrying the one sentence they will be shown."""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """A failure to report to the person in Slack or the terminal, as one helpful sentence."""
+
+
+class NotFound(BotError):
+    """Something named does not exist (a repository, a branch, a component in an environment)."""
+
+
+class Unavailable(BotError):
+    """An outside system (GitHub, a cluster) did not answer usefully; trying again later may work."""
+
+
+class UsageError(BotError):
+    """The command was typed in a way the bot does not understand."""

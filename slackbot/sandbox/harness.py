@@ -1,0 +1,96 @@
+"""The whole bot in a box: seeded repositories, both emulators, and the real bot between them.
+
+Used by `slackbot demo`, the scenario tests and the benchmarks. The bot is built by the same
+composition root as production and served over HTTP by the same server; only Slack's and
+GitHub's servers are the loopback emulators.
+"""
+
+from __future__ import annotations
+
+import secrets as random_secrets
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from pydantic import SecretStr
+from slack_bolt import App
+from waitress.server import BaseWSGIServer
+
+from slackbot.bootstrap import Bot, build_bot, build_slack_app
+from slackbot.sandbox.github_emulator import GitHubEmulator
+from slackbot.sandbox.slack_emulator import SlackEmulator
+from slackbot.sandbox.slack_user import Conversation, HttpDelivery, Reply, SlackUser
+from slackbot.sandbox.world import World, seed_world
+from slackbot.settings import BotConfig, Secrets, load_config
+from slackbot.slack.http import bound_port, http_server
+
+SANDBOX_GITHUB_TOKEN = "sandbox-github-token"  # noqa: S105 -- the emulator's, not a secret
+
+
+class Sandbox:
+    """Start with ``with Sandbox(folder) as box: box.ask("/versions prod")``."""
+
+    def __init__(self, root: Path, *, github_delay: float = 0.0, config: BotConfig | None = None) -> None:
+        self.root = root
+        self.github_delay = github_delay
+        self._config = config
+        self.signing_secret = random_secrets.token_hex(16)
+        self._closers: list[Callable[[], None]] = []
+
+    def __enter__(self) -> Sandbox:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.world: World = seed_world(self.root)
+        self.github = GitHubEmulator(
+            self.world.repos_dir, delay=self.github_delay, token=SANDBOX_GITHUB_TOKEN
+        ).start()
+        self._closers.append(self.github.stop)
+        self.slack = SlackEmulator().start()
+        self._closers.append(self.slack.stop)
+        self.config = self._config or load_config(self.world.config_path)
+        self.secrets = Secrets(
+            slackbot_config=self.world.config_path,
+            slack_bot_token=SecretStr(self.slack.bot_token),
+            slack_signing_secret=SecretStr(self.signing_secret),
+            slack_app_token=None,
+            slack_api_url=self.slack.api_url,
+            github_token=SecretStr(SANDBOX_GITHUB_TOKEN),
+            github_app_id=None,
+            github_api_url=self.github.base_url,
+        )
+        self.bot: Bot = build_bot(self.config, self.secrets)
+        self._closers.append(self.bot.close)
+        self.app: App = build_slack_app(self.bot)
+        self.server: BaseWSGIServer = http_server(self.app, port=0)
+        self._closers.append(self.server.close)
+        self._thread = threading.Thread(target=self.server.run, name="bot-http", daemon=True)
+        self._thread.start()
+        self.bot_url = f"http://127.0.0.1:{bound_port(self.server)}"
+        self.delivery = HttpDelivery(self.bot_url, self.signing_secret)
+        self.user = self.person()
+        self.conversation = Conversation(self.slack, self.delivery, self.user)
+
+    def person(self, user_id: str = "U0ALICE", user_name: str = "alice", **where: str) -> SlackUser:
+        """Someone in the workspace; ``where`` may give channel_id and channel_name."""
+        self.slack.add_user(user_id, user_name)
+        return SlackUser(self.slack, user_id=user_id, user_name=user_name, **where)
+
+    def ask(self, command_line: str, *, timeout: float = 10.0) -> Reply:
+        """Type a slash command in Slack and read what the bot shows."""
+        return self.conversation.ask(command_line, timeout=timeout)
+
+    def stop(self) -> None:
+        while self._closers:
+            self._closers.pop()()

@@ -1,0 +1,206 @@
+"""Block Kit messages, built with slack_sdk.models.blocks and kept inside Slack's limits.
+
+Every message comes with a plain-text fallback (notifications, screen readers, old clients).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from slackbot.domain.versions import ComponentReport, EnvironmentVersions
+
+# Slack's documented limits, with a margin where Slack counts differently than we do.
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+MAX_MESSAGE_CHARS = 12000  # Slack refuses (msg_blocks_too_long) somewhere above 13k in total
+MAX_FIELDS = 10
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message to post or respond with: fallback text plus blocks."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": [block.to_dict() for block in self.blocks]}
+
+
+def mrkdwn_escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn reserves."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def link(url: str | None, label: str) -> str:
+    return f"<{url}|{mrkdwn_escape(label)}>" if url else mrkdwn_escape(label)
+
+
+def _header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=text if len(text) <= MAX_HEADER_TEXT else text[: MAX_HEADER_TEXT - 1] + "…")
+
+
+def _context(*lines: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=line[:MAX_SECTION_TEXT]) for line in lines[:10]])
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text[:MAX_SECTION_TEXT]))
+
+
+def error_message(sentence: str) -> Message:
+    return Message(text=sentence, blocks=[_section(f":warning: {mrkdwn_escape(sentence)}")])
+
+
+def versions_help(environments: Mapping[str, Sequence[str]], components: Sequence[str]) -> Message:
+    env_lines = [
+        f"• `{name}`" + (f" (also {', '.join(f'`{a}`' for a in aliases)})" if aliases else "")
+        for name, aliases in environments.items()
+    ]
+    example_env = next(iter(environments), "prod")
+    example_component = components[0] if components else "jupyter_hub"
+    usage = (
+        "*`/versions ENV`* — every component an environment runs: flux branch, chart version, image.\n"
+        "*`/versions ENV COMPONENT`* — one component in detail, and every environment that shares "
+        f"its release branch.\nFor example `/versions {example_env} {example_component}`."
+    )
+    return Message(
+        text="Usage: /versions ENV [COMPONENT]. Environments: " + ", ".join(environments),
+        blocks=[_section(usage), _section("*Environments*\n" + "\n".join(env_lines))],
+    )
+
+
+def _table_rows(versions: EnvironmentVersions) -> list[str]:
+    headers = ("component", "flux branch", "chart", "image")
+    rows = [(c.name, c.branch or "—", c.chart_version or "—", c.image or "—") for c in versions.components]
+    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(3)]
+
+    def line(cells: tuple[str, str, str, str]) -> str:
+        return "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(cells[:3])) + "  " + cells[3]
+
+    return [line(headers), *(line(row) for row in rows)]
+
+
+def _code_sections(lines: Iterable[str], budget: int) -> tuple[list[SectionBlock], int]:
+    """Lines as code blocks, split to fit sections; returns the blocks and how many lines were left out."""
+    lines = list(lines)
+    sections: list[SectionBlock] = []
+    chunk: list[str] = []
+    used = 0
+
+    def flush() -> None:
+        if chunk:
+            sections.append(_section("```" + "\n".join(chunk) + "```"))
+            chunk.clear()
+
+    for index, raw in enumerate(lines):
+        text = mrkdwn_escape(raw)
+        if used + len(text) + 1 > budget:
+            flush()
+            return sections, len(lines) - index
+        if sum(len(x) + 1 for x in chunk) + len(text) + 6 > MAX_SECTION_TEXT:
+            flush()
+        chunk.append(text)
+        used += len(text) + 1
+    flush()
+    return sections, 0
+
+
+def environment_versions(versions: EnvironmentVersions, *, commit_url: str | None) -> Message:
+    blocks: list[Block] = [_header(f"{versions.environment} — versions")]
+    source = f"`{versions.repository}` @ `{versions.branch}`, commit {link(commit_url, versions.commit[:7])}"
+    if versions.layout == "legacy":
+        source += " (legacy `deployment-config.yaml`)"
+    blocks.append(_context(f"Read from {source}"))
+    problems = [f":warning: {mrkdwn_escape(str(p))}" for p in versions.problems]
+    charts = " · ".join(f"`{c.name}` {c.version or '—'}" for c in versions.core_charts)
+    tail_chars = sum(len(p) for p in problems) + len(charts) + 500
+    tables, left_out = _code_sections(_table_rows(versions), MAX_MESSAGE_CHARS - tail_chars)
+    blocks.extend(tables[: MAX_BLOCKS - 6])
+    if left_out:
+        blocks.append(
+            _context(
+                f"…and {left_out} more components: ask for one with "
+                f"`/versions {versions.environment} COMPONENT`, or run `slackbot versions "
+                f"{versions.environment} --json`."
+            )
+        )
+    if charts:
+        blocks.append(_section(f"*Core charts:* {charts}"))
+    if problems:
+        blocks.append(_context(*problems))
+    text = (
+        f"{versions.environment} runs {len(versions.components)} components "
+        f"(from {versions.branch} at {versions.commit[:7]})"
+    )
+    return Message(text=text, blocks=blocks[:MAX_BLOCKS])
+
+
+def _rollout_sentence(report: ComponentReport) -> str:
+    c, env = report.component, report.environment.environment
+    if not c.branch:
+        return f"No branch is pinned for `{c.name}` in {env}."
+    everyone = [env, *report.shared_with]
+    names = " and ".join(
+        [", ".join(f"*{e}*" for e in everyone[:-1]), f"*{everyone[-1]}*"]
+        if len(everyone) > 1
+        else [f"*{env}*"]
+    )
+    sentence = f"Merging into `{mrkdwn_escape(c.branch)}` rolls out to {names} within about 10 minutes."
+    if not report.shared_with:
+        sentence += " No other environment uses this branch."
+    if report.unreadable:
+        sentence += f" (Could not read {', '.join(report.unreadable)} to check.)"
+    return ":rotating_light: " + sentence if report.shared_with else sentence
+
+
+def component_detail(
+    report: ComponentReport, *, repo_url: str | None, branch_url: str | None, commit_url: str | None
+) -> Message:
+    c, env = report.component, report.environment
+    head = report.release_head
+    if head is not None:
+        when = f", {head.date[:10]}" if head.date else ""
+        head_text = f"{link(head.url, head.short_sha)} {mrkdwn_escape(head.title)}" + (
+            f" ({mrkdwn_escape(head.author)}{when})" if head.author else ""
+        )
+    else:
+        head_text = f"unknown: {mrkdwn_escape(report.release_problem or 'not read')}"
+    fields = [
+        f"*Repository*\n{link(repo_url, c.repository) if c.repository else 'unknown (not configured)'}",
+        f"*Flux branch*\n{link(branch_url, c.branch) if c.branch else '—'}",
+        f"*Branch head*\n{head_text}",
+        f"*Chart version*\n{mrkdwn_escape(c.chart_version) if c.chart_version else '—'}",
+        f"*Image*\n{'`' + mrkdwn_escape(c.image) + '`' if c.image else '—'}",
+    ]
+    blocks: list[Block] = [
+        _header(f"{c.name} in {env.environment}"),
+        SectionBlock(fields=[MarkdownTextObject(text=f[:2000]) for f in fields[:MAX_FIELDS]]),
+        _section(_rollout_sentence(report)),
+    ]
+    if c.extra:
+        extras = "\n".join(f"{mrkdwn_escape(k)}: {mrkdwn_escape(v)}" for k, v in sorted(c.extra.items()))
+        blocks.append(_section(f"*Other settings*\n```{extras}```"))
+    blocks.append(DividerBlock())
+    blocks.append(
+        _context(f"Read from `{env.repository}` @ `{env.branch}`, commit {link(commit_url, env.commit[:7])}")
+    )
+    if env.problems:
+        blocks.append(_context(*(f":warning: {mrkdwn_escape(str(p))}" for p in env.problems)))
+    text = (
+        f"{c.name} in {env.environment}: branch {c.branch or '—'}, chart {c.chart_version or '—'}, "
+        f"image {c.image or '—'}"
+    )
+    return Message(text=text, blocks=blocks)
