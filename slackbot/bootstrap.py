@@ -58,7 +58,7 @@ def build_github(secrets: Secrets) -> Github:
         seconds_between_writes=1.0,
         # A person is waiting: retry briefly, never sleep for an hour on a rate limit.
         retry=GithubRetry(total=2, backoff_factor=0.2, max_rate_limit_wait=5, secondary_rate_wait=5),
-        pool_size=32,
+        pool_size=48,  # as many connections as the adapter has reading threads
     )
 
 

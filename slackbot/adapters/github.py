@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -42,7 +43,7 @@ def web_base_from_api(api_url: str) -> str:
 class GitHubSource:
     """Implements the SourceReader port against GitHub's REST API."""
 
-    def __init__(self, github: Github, *, web_base: str, max_workers: int = 16) -> None:
+    def __init__(self, github: Github, *, web_base: str, max_workers: int = 48) -> None:
         self._github = github
         self._web_base = web_base.rstrip("/")
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="github")
@@ -118,6 +119,14 @@ class GitHubSource:
         headers = {"If-None-Match": cached[0]} if cached else {}
         try:
             status, response_headers, body = self._github.requester.requestJson("GET", url, headers=headers)
+        except GithubException as error:  # PyGithub's retry gives up on long rate-limit waits this way
+            raise _translate(error, repository, branch) from error
+        except requests.exceptions.RetryError as error:  # PyGithub's retries ran out on 5xx answers
+            status = re.search(r"too many (\d{3}) error responses", str(error))
+            raise Unavailable(
+                f"GitHub is having trouble (HTTP {status.group(1) if status else '5xx'}); "
+                "try again in a minute."
+            ) from error
         except requests.RequestException as error:
             raise Unavailable(
                 f"GitHub could not be reached ({type(error).__name__}); try again shortly."

@@ -37,6 +37,7 @@ class Sandbox:
         self._config = config
         self.signing_secret = random_secrets.token_hex(16)
         self._closers: list[Callable[[], None]] = []
+        self._bot_closers: list[Callable[[], None]] = []
 
     def __enter__(self) -> Sandbox:
         try:
@@ -70,17 +71,32 @@ class Sandbox:
             github_app_id=None,
             github_api_url=self.github.base_url,
         )
+        self._start_bot()
+        self.user = self.person()
+        self.conversation = Conversation(self.slack, self.delivery, self.user)
+
+    def _start_bot(self) -> None:
         self.bot: Bot = build_bot(self.config, self.secrets)
-        self._closers.append(self.bot.close)
         self.app: App = build_slack_app(self.bot)
         self.server: BaseWSGIServer = http_server(self.app, port=0)
-        self._closers.append(self.server.close)
+        server = self.server
+        # Closed from its own loop: closing from another thread races waitress's select().
+        self._bot_closers = [self.bot.close, lambda: server.trigger.pull_trigger(server.close)]
         self._thread = threading.Thread(target=self.server.run, name="bot-http", daemon=True)
         self._thread.start()
         self.bot_url = f"http://127.0.0.1:{bound_port(self.server)}"
         self.delivery = HttpDelivery(self.bot_url, self.signing_secret)
-        self.user = self.person()
+
+    def restart_bot(self) -> None:
+        """Stop the bot and start a new process-like one: empty caches, same world and emulators."""
+        self._stop_bot()
+        self._start_bot()
         self.conversation = Conversation(self.slack, self.delivery, self.user)
+
+    def _stop_bot(self) -> None:
+        for close in reversed(self._bot_closers):
+            close()
+        self._bot_closers = []
 
     def person(self, user_id: str = "U0ALICE", user_name: str = "alice", **where: str) -> SlackUser:
         """Someone in the workspace; ``where`` may give channel_id and channel_name."""
@@ -92,5 +108,6 @@ class Sandbox:
         return self.conversation.ask(command_line, timeout=timeout)
 
     def stop(self) -> None:
+        self._stop_bot()
         while self._closers:
             self._closers.pop()()

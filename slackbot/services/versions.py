@@ -40,7 +40,7 @@ class VersionService:
         environments: Mapping[str, EnvironmentSpec],
         catalog: Mapping[str, ComponentSpec],
         paths: CorePaths | None = None,
-        max_workers: int = 8,
+        max_workers: int = 16,
     ) -> None:
         self.source = source
         self.core_repository = core_repository

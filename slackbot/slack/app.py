@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -26,6 +27,9 @@ def create_app(
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     app = App(
         client=client,
+        # Listeners ack at once and then wait on GitHub; Bolt's default of 5 threads would make
+        # the 6th concurrent command wait for an earlier answer before it could even be acked.
+        listener_executor=ThreadPoolExecutor(max_workers=64, thread_name_prefix="listener"),
         signing_secret=signing_secret,
         token_verification_enabled=token_verification,
         logger=logging.getLogger("slackbot.bolt"),

@@ -25,7 +25,7 @@ def wsgi_app(app: App) -> WsgiApp:
     return application
 
 
-def http_server(app: App, *, host: str = "127.0.0.1", port: int = 3000, threads: int = 8) -> BaseWSGIServer:
+def http_server(app: App, *, host: str = "127.0.0.1", port: int = 3000, threads: int = 32) -> BaseWSGIServer:
     """A waitress server for the app; call ``run()`` to serve and ``close()`` to stop."""
     server = create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="slackbot")
     if isinstance(server, MultiSocketServer):  # only when several listen addresses are configured

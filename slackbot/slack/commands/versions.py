@@ -8,10 +8,12 @@ from slackbot.domain.errors import UsageError
 from slackbot.services.versions import VersionService
 from slackbot.slack import blocks
 from slackbot.slack.blocks import Message
+from slackbot.slack.errors import answers_errors
 
 
 def register(app: App, versions: VersionService) -> None:
     @app.command("/versions")
+    @answers_errors
     def versions_command(ack: Ack, command: dict[str, str], respond: Respond) -> None:
         ack()  # within Slack's 3 seconds; the answer follows through response_url
         respond(**answer(versions, command.get("text", "")).as_kwargs())

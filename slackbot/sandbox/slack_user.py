@@ -1,0 +1,508 @@
+"""The Slack side of a conversation: a person's commands and clicks, delivered to the bot.
+
+Slack delivers slash commands and interactions to the bot either over HTTP (form-encoded, signed
+with the signing secret) or as Socket Mode envelopes. ``HttpDelivery`` and ``SocketDelivery`` do
+exactly that, so the bot under test runs its real request path, signature checks included.
+``Conversation`` wraps it errbot-style::
+
+    bot = Conversation(emulator, HttpDelivery(url, secret), SlackUser(emulator))
+    assert "release/0.2.105" in bot.ask("/versions prod jupyter_hub").text
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from slack_sdk.signature import SignatureVerifier
+
+from slackbot.sandbox.render import render_message
+from slackbot.sandbox.slack_emulator import JsonDict, Message, SlackEmulator
+
+# Slack gives the bot 3 seconds to acknowledge a command or an interaction.
+ACK_DEADLINE = 3.0
+# What Slack's requests carry as User-Agent.
+_SLACK_USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
+_SELECTS = ("static_select", "external_select", "overflow", "radio_buttons")
+
+
+@dataclass
+class DeliveryResult:
+    """The bot's acknowledgement: the HTTP response, or the Socket Mode ack's payload."""
+
+    status: int  # 504 when a Socket Mode bot never acked
+    body: str
+    json: JsonDict | None
+    elapsed: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+    @property
+    def acked_in_time(self) -> bool:
+        """Acked with 200 within Slack's 3-second deadline."""
+        return self.ok and self.elapsed <= ACK_DEADLINE
+
+
+def _find_element(blocks: list[JsonDict], action_id: str) -> tuple[str | None, JsonDict | None]:
+    """(block_id, element) of the interactive element with that action_id, if any."""
+    for block in blocks:
+        candidates = list(block.get("elements") or [])
+        if isinstance(block.get("accessory"), dict):
+            candidates.append(block["accessory"])
+        for element in candidates:
+            if isinstance(element, dict) and element.get("action_id") == action_id:
+                return block.get("block_id"), element
+    return None, None
+
+
+def _state_value(value: Any) -> JsonDict:
+    """A view state value: dicts are taken as Slack's shape, strings as plain text input."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, list):
+        options = [{"text": {"type": "plain_text", "text": str(v)}, "value": str(v)} for v in value]
+        return {"type": "multi_static_select", "selected_options": options}
+    return {"type": "plain_text_input", "value": None if value is None else str(value)}
+
+
+@dataclass
+class SlackUser:
+    """One person in the workspace, producing what Slack would deliver to the bot for them."""
+
+    emulator: SlackEmulator
+    user_id: str = "U0ALICE"
+    user_name: str = "alice"
+    team_id: str = "T0SANDBOX"
+    channel_id: str = "C0GENERAL"
+    channel_name: str = "general"
+    team_domain: str = "sandbox"
+    # Slack still sends the deprecated verification token in every payload.
+    verification_token: str = field(default="sandbox-verification-token", repr=False)
+
+    def _user(self) -> JsonDict:
+        return {
+            "id": self.user_id,
+            "username": self.user_name,
+            "name": self.user_name,
+            "team_id": self.team_id,
+        }
+
+    def _team(self) -> JsonDict:
+        return {"id": self.team_id, "domain": self.team_domain}
+
+    def slash_command_payload(self, command_line: str) -> dict[str, str]:
+        """Slack's form fields for ``/command text`` typed in this user's channel."""
+        command, _, text = command_line.strip().partition(" ")
+        if not command.startswith("/"):
+            raise ValueError(f"a slash command starts with '/': {command_line!r}")
+        return {
+            "token": self.verification_token,
+            "team_id": self.team_id,
+            "team_domain": self.team_domain,
+            "channel_id": self.channel_id,
+            "channel_name": self.channel_name,
+            "user_id": self.user_id,
+            "user_name": self.user_name,
+            "command": command,
+            "text": text.strip(),
+            "api_app_id": self.emulator.app_id,
+            "is_enterprise_install": "false",
+            "response_url": self.emulator.new_response_url(channel=self.channel_id, user=self.user_id),
+            "trigger_id": self.emulator.new_trigger_id(),
+        }
+
+    def block_action_payload(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        message: Message | None = None,
+        block_id: str | None = None,
+    ) -> JsonDict:
+        """Slack's ``block_actions`` payload for clicking (or choosing ``value`` in) an element.
+
+        The element is looked up in ``message``'s blocks to fill in its type, label and block_id.
+        Ephemeral messages are referenced by container only, as Slack does.
+        """
+        found_block_id, element = _find_element(message.blocks if message else [], action_id)
+        channel_id = message.channel if message else self.channel_id
+        action: JsonDict = {
+            "action_id": action_id,
+            "block_id": block_id or found_block_id or "actions",
+            "type": (element or {}).get("type", "button"),
+            "action_ts": f"{time.time():.6f}",
+        }
+        if action["type"] in _SELECTS:
+            options = (element or {}).get("options") or []
+            chosen = next((o for o in options if isinstance(o, dict) and o.get("value") == value), None)
+            action["selected_option"] = chosen or {
+                "text": {"type": "plain_text", "text": value},
+                "value": value,
+            }
+        else:
+            action["value"] = value
+            if element is not None and "text" in element:
+                action["text"] = element["text"]
+        payload: JsonDict = {
+            "type": "block_actions",
+            "user": self._user(),
+            "api_app_id": self.emulator.app_id,
+            "token": self.verification_token,
+            "container": {
+                "type": "message",
+                "message_ts": message.ts if message else "",
+                "channel_id": channel_id,
+                "is_ephemeral": message.is_ephemeral if message else True,
+            },
+            "trigger_id": self.emulator.new_trigger_id(),
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel_id, "name": self.channel_name},
+            "state": {"values": {}},
+            "response_url": self.emulator.new_response_url(
+                channel=channel_id,
+                user=self.user_id,
+                original=(message.channel, message.ts) if message else None,
+            ),
+            "actions": [action],
+        }
+        if message is not None and not message.is_ephemeral:
+            payload["message"] = message.to_api(
+                self.emulator.bot_id if message.user == self.emulator.bot_user_id else None
+            )
+        return payload
+
+    def view_submission_payload(
+        self, callback_id: str, values: dict[str, dict[str, Any]], private_metadata: str = ""
+    ) -> JsonDict:
+        """Slack's ``view_submission`` payload for submitting the modal with ``callback_id``.
+
+        ``values`` is ``{block_id: {action_id: value}}``; a value is Slack's state dict or a string
+        (plain text input). The last modal opened with that callback_id supplies id and blocks.
+        """
+        opened = [v for v in self.emulator.views() if v.get("callback_id") == callback_id]
+        view: JsonDict = dict(opened[-1]) if opened else {"id": "V0SUBMIT", "type": "modal", "blocks": []}
+        view.update(
+            {
+                "callback_id": callback_id,
+                "state": {
+                    "values": {b: {a: _state_value(v) for a, v in acts.items()} for b, acts in values.items()}
+                },
+                "private_metadata": private_metadata or view.get("private_metadata", ""),
+            }
+        )
+        return {
+            "type": "view_submission",
+            "team": self._team(),
+            "user": self._user(),
+            "api_app_id": self.emulator.app_id,
+            "token": self.verification_token,
+            "trigger_id": self.emulator.new_trigger_id(),
+            "view": view,
+            "response_urls": [],
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
+
+class HttpDelivery:
+    """Delivers to a Bolt app served over HTTP at ``POST {bot_url}/slack/events``, signed.
+
+    ``timestamp`` overrides the request time (and is signed, so a stale request is well signed);
+    ``signature`` overrides the signature, and ``""`` leaves the header out.
+    """
+
+    def __init__(self, bot_url: str, signing_secret: str, *, timeout: float = 10.0) -> None:
+        parts = urlsplit(bot_url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ValueError(f"expected an http:// URL, got {bot_url!r}")
+        self._host = parts.hostname
+        self._port = parts.port or 80
+        self._path = parts.path.rstrip("/") + "/slack/events"
+        self._verifier = SignatureVerifier(signing_secret)
+        self._timeout = timeout
+
+    def send_command(
+        self,
+        payload: dict[str, str],
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        retry_num: int | None = None,
+    ) -> DeliveryResult:
+        return self._post(urlencode(payload), timestamp, signature, retry_num)
+
+    def send_interaction(
+        self,
+        payload: JsonDict,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        retry_num: int | None = None,
+    ) -> DeliveryResult:
+        return self._post(urlencode({"payload": json.dumps(payload)}), timestamp, signature, retry_num)
+
+    def _post(
+        self, body: str, timestamp: int | None, signature: str | None, retry_num: int | None
+    ) -> DeliveryResult:
+        sent_at = str(int(time.time()) if timestamp is None else timestamp)
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "User-Agent": _SLACK_USER_AGENT,
+            "X-Slack-Request-Timestamp": sent_at,
+        }
+        if signature is None:
+            signature = self._verifier.generate_signature(timestamp=sent_at, body=body)
+        if signature:
+            headers["X-Slack-Signature"] = signature
+        if retry_num is not None:
+            headers["X-Slack-Retry-Num"] = str(retry_num)
+            headers["X-Slack-Retry-Reason"] = "http_timeout"
+        started = time.monotonic()
+        connection = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+        try:
+            connection.request("POST", self._path, body=body.encode("utf-8"), headers=headers)
+            response = connection.getresponse()
+            text = response.read().decode("utf-8", errors="replace")
+            status = response.status
+        finally:
+            connection.close()
+        return DeliveryResult(status, text, _json_or_none(text), time.monotonic() - started)
+
+
+class SocketDelivery:
+    """Delivers as Socket Mode envelopes through the emulator's websocket.
+
+    Signatures do not exist in Socket Mode (the socket is authenticated by the app token), so
+    ``timestamp``/``signature``/``retry_num`` are accepted for interface parity and ignored.
+    """
+
+    def __init__(self, emulator: SlackEmulator, *, timeout: float = 5.0) -> None:
+        self.emulator = emulator
+        self._timeout = timeout
+
+    def send_command(
+        self,
+        payload: dict[str, str],
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        retry_num: int | None = None,
+    ) -> DeliveryResult:
+        return self._send("slash_commands", dict(payload), accepts_response_payload=True)
+
+    def send_interaction(
+        self,
+        payload: JsonDict,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        retry_num: int | None = None,
+    ) -> DeliveryResult:
+        # Slack lets the ack carry a response only where one is meaningful.
+        accepts = payload.get("type") in ("view_submission", "block_suggestion")
+        return self._send("interactive", payload, accepts_response_payload=accepts)
+
+    def _send(self, kind: str, payload: JsonDict, *, accepts_response_payload: bool) -> DeliveryResult:
+        started = time.monotonic()
+        try:
+            ack = self.emulator.send_envelope(
+                kind, payload, accepts_response_payload=accepts_response_payload, timeout=self._timeout
+            )
+        except TimeoutError:
+            return DeliveryResult(504, "", None, time.monotonic() - started)
+        body = ack.get("payload")
+        return DeliveryResult(
+            200,
+            json.dumps(body) if body is not None else "",
+            body if isinstance(body, dict) else None,
+            time.monotonic() - started,
+        )
+
+
+Delivery = HttpDelivery | SocketDelivery
+
+
+def _json_or_none(text: str) -> JsonDict | None:
+    if not text.startswith("{"):
+        return None
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def _response_action_post(body: JsonDict) -> JsonDict:
+    """A view_submission ack's ``response_action`` as the modal would show it."""
+    action = str(body.get("response_action"))
+    view = body.get("view")
+    view = view if isinstance(view, dict) else {}
+    errors = body.get("errors")
+    errors = errors if isinstance(errors, dict) else {}
+    text = "\n".join(f"⚠ {block_id}: {message}" for block_id, message in errors.items())
+    return {
+        "kind": "ack",
+        "text": text or action,
+        "blocks": [] if errors else view.get("blocks") or [],
+        "response_type": None,
+        "channel": None,
+        "thread_ts": None,
+        "response_action": action,
+    }
+
+
+@dataclass
+class Reply:
+    """What the bot showed in answer to one command or click."""
+
+    ack: DeliveryResult
+    posts: list[JsonDict]  # text/blocks/response_type/channel/thread_ts/kind, in order
+    timed_out: bool = False
+
+    @property
+    def text(self) -> str:
+        """Everything displayed, rendered to plain text (deleted messages left out)."""
+        shown = [p for p in self.posts if p.get("kind") != "chat.delete" and not p.get("delete_original")]
+        return "\n\n".join(render_message(p.get("text"), p.get("blocks")) for p in shown)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Conversation:
+    """A person talking to the bot through the emulator: ``ask`` a command, ``click`` a button."""
+
+    def __init__(self, emulator: SlackEmulator, delivery: Delivery, user: SlackUser) -> None:
+        self.emulator = emulator
+        self.delivery = delivery
+        self.user = user
+
+    def ask(self, command_line: str, *, timeout: float = 5.0, settle: float = 0.3) -> Reply:
+        """Send a slash command; collect the ack and everything the bot displays while answering.
+
+        Returns once the bot has been quiet for ``settle`` seconds after its first answer, or
+        after ``timeout`` (then ``Reply.timed_out`` is set).
+        """
+        payload = self.user.slash_command_payload(command_line)
+        mark = self.emulator.post_mark()
+        ack = self.delivery.send_command(payload)
+        return self._collect(mark, ack, payload["response_url"], timeout, settle, show_ack=True)
+
+    def click(
+        self,
+        action_id: str,
+        value: str,
+        message: Message | None = None,
+        *,
+        timeout: float = 5.0,
+        settle: float = 0.3,
+        block_id: str | None = None,
+    ) -> Reply:
+        """Click the element ``action_id`` (choosing ``value``) on ``message``, by default the
+        latest message this user can see that has such an element."""
+        if message is None:
+            message = self.find_message_with(action_id)
+        payload = self.user.block_action_payload(action_id, value, message=message, block_id=block_id)
+        mark = self.emulator.post_mark()
+        ack = self.delivery.send_interaction(payload)
+        return self._collect(mark, ack, str(payload["response_url"]), timeout, settle)
+
+    def submit(
+        self,
+        callback_id: str,
+        values: dict[str, dict[str, Any]],
+        private_metadata: str = "",
+        *,
+        timeout: float = 5.0,
+        settle: float = 0.3,
+    ) -> Reply:
+        """Submit the modal with ``callback_id``; the ack may carry ``response_action``."""
+        payload = self.user.view_submission_payload(callback_id, values, private_metadata)
+        mark = self.emulator.post_mark()
+        ack = self.delivery.send_interaction(payload)
+        return self._collect(mark, ack, None, timeout, settle)
+
+    def find_message_with(self, action_id: str) -> Message:
+        """The latest message visible to this user with an element ``action_id``."""
+        for message in reversed(self.emulator.all_messages()):
+            visible = message.ephemeral_to in (None, self.user.user_id)
+            if visible and _find_element(message.blocks, action_id)[1] is not None:
+                return message
+        raise LookupError(f"no visible message has an element with action_id={action_id!r}")
+
+    def _collect(
+        self,
+        mark: int,
+        ack: DeliveryResult,
+        response_url: str | None,
+        timeout: float,
+        settle: float,
+        *,
+        show_ack: bool = False,
+    ) -> Reply:
+        posts: list[JsonDict] = []
+        answered_at: float | None = None
+        if (
+            show_ack
+            and response_url
+            and ack.ok
+            and ack.json
+            and (ack.json.get("text") or ack.json.get("blocks"))
+        ):
+            posts.append(self._ack_post(ack.json, response_url))
+            answered_at = time.monotonic()
+        elif ack.ok and ack.json and ack.json.get("response_action"):
+            posts.append(_response_action_post(ack.json))  # the modal shows errors or a new view
+            answered_at = time.monotonic()
+        if not ack.ok:
+            return Reply(ack, posts)  # Slack shows an error; the bot will not answer
+        deadline = time.monotonic() + timeout
+        seen = mark
+        while True:
+            fresh = self.emulator.posts_since(seen)
+            seen += len(fresh)
+            # Other conversations' response_urls are not ours; Web API posts all count.
+            mine = [
+                p
+                for p in fresh
+                if p.kind not in ("ack", "response_url")
+                or (p.kind == "response_url" and p.response_url == response_url)
+            ]
+            if mine:
+                posts.extend(p.as_dict() for p in mine)
+                answered_at = time.monotonic()
+            now = time.monotonic()
+            if answered_at is not None and now - answered_at >= settle:
+                return Reply(ack, posts)
+            if now >= deadline:
+                return Reply(ack, posts, timed_out=True)
+            time.sleep(0.02)
+
+    def _ack_post(self, body: JsonDict, response_url: str) -> JsonDict:
+        """The ack as displayed; Slack shows a failure instead of content it refuses."""
+        response_type = "in_channel" if body.get("response_type") == "in_channel" else "ephemeral"
+        post: JsonDict = {
+            "kind": "ack",
+            "text": body.get("text", ""),
+            "blocks": body.get("blocks") or [],
+            "response_type": response_type,
+            "channel": self.user.channel_id,
+            "thread_ts": None,
+            "user": self.user.user_id if response_type == "ephemeral" else None,
+            "response_url": response_url,
+        }
+        try:
+            message = self.emulator.show_command_ack(response_url, body)
+        except ValueError as refused:
+            post.update(text=f"(Slack refused the bot's reply: {refused})", blocks=[])
+        else:
+            post["ts"] = message.ts if message else None
+        return post

@@ -1,0 +1,75 @@
+"""Fixtures for tests against the sandbox: a seeded world (copied per test) and the GitHub emulator."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from github import Auth, Github
+from urllib3.util.retry import Retry
+
+from slackbot.sandbox.github_emulator import GitHubEmulator
+from slackbot.sandbox.world import World, seed_world
+
+EMULATOR_TOKEN = "test-token"
+
+
+@pytest.fixture(scope="session")
+def world_template(tmp_path_factory: pytest.TempPathFactory) -> World:
+    """Seeded once per session; never written to (copy it with the ``sandbox_world`` fixture)."""
+    return seed_world(tmp_path_factory.mktemp("world-template"))
+
+
+@pytest.fixture
+def sandbox_world(world_template: World, tmp_path: Path) -> World:
+    """A private copy of the seeded world, free to write to."""
+    root = tmp_path / "world"
+    # Hard links are safe: git never rewrites a file in place (objects are immutable, refs and
+    # the emulator's state are replaced by rename), and they make the copy nearly free.
+    shutil.copytree(world_template.repos_dir, root / "repos", copy_function=os.link)
+    shutil.copy2(world_template.config_path, root / "slackbot.yml")
+    return seed_world(root)  # reuses the copied repositories
+
+
+@pytest.fixture
+def github_emulator(sandbox_world: World) -> Iterator[GitHubEmulator]:
+    with GitHubEmulator(sandbox_world.repos_dir, token=EMULATOR_TOKEN) as emulator:
+        yield emulator
+
+
+ClientFactory = Callable[..., Github]
+
+
+@pytest.fixture
+def github_factory(github_emulator: GitHubEmulator) -> Iterator[ClientFactory]:
+    """Build PyGithub clients as production does, minus throttling.
+
+    ``retry=None`` (the default here) shows raw errors; pass ``retry=GithubRetry()`` or an int to
+    see PyGithub's own retrying. Other keywords go to ``Github`` (``per_page=3``).
+    """
+    clients: list[Github] = []
+
+    def make(*, retry: int | Retry | None = None, token: str = EMULATOR_TOKEN, **options: Any) -> Github:
+        client = Github(
+            base_url=github_emulator.base_url,
+            auth=Auth.Token(token),
+            seconds_between_requests=0,
+            seconds_between_writes=0,
+            retry=retry,
+            **options,
+        )
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def github_client(github_factory: ClientFactory) -> Github:
+    return github_factory()

@@ -1,0 +1,105 @@
+"""The production GitHub adapter (PyGithub) against the GitHub emulator over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pydantic import SecretStr
+
+from slackbot.adapters.github import GitHubSource, web_base_from_api
+from slackbot.bootstrap import build_github
+from slackbot.domain.errors import NotFound, Unavailable
+from slackbot.sandbox.github_emulator import GitHubEmulator
+from slackbot.sandbox.world import World, commit_file
+from slackbot.settings import Secrets
+from tests.integration.conftest import EMULATOR_TOKEN
+
+CORE = "lsc-sde/iac-flux-lscsde"
+FLUX = "core/flux-config.yaml"
+LEGACY = "core/deployment-config.yaml"
+
+
+def make_source(emulator: GitHubEmulator, token: str = EMULATOR_TOKEN) -> GitHubSource:
+    secrets = Secrets(github_token=SecretStr(token), github_api_url=emulator.base_url)
+    return GitHubSource(build_github(secrets), web_base=web_base_from_api(emulator.base_url))
+
+
+@pytest.fixture
+def source(github_emulator: GitHubEmulator) -> Iterator[GitHubSource]:
+    adapter = make_source(github_emulator)
+    yield adapter
+    adapter.close()
+
+
+def test_a_branch_is_read_with_its_head_and_files(source: GitHubSource, sandbox_world: World) -> None:
+    snapshot = source.read_branch(CORE, "prod", [FLUX, LEGACY])
+    assert snapshot.head.sha == sandbox_world.repo(CORE).resolve("refs/heads/prod")
+    assert "release/0.2.105" in (snapshot.files[FLUX] or "")
+    assert snapshot.files[LEGACY] is None  # prod uses the split layout
+
+
+def test_asking_again_when_nothing_changed_costs_no_rate_limit(
+    source: GitHubSource, github_emulator: GitHubEmulator
+) -> None:
+    source.read_branch(CORE, "prod", [FLUX, LEGACY])
+    github_emulator.clear_log()
+    source.read_branch(CORE, "prod", [FLUX, LEGACY])
+    assert github_emulator.rate_limited_count() == 0
+    assert {r.status for r in github_emulator.requests} == {304}
+    # The file known to be missing is not asked for while the branch has not moved.
+    assert not any("deployment-config" in r.path for r in github_emulator.requests)
+
+
+def test_a_file_added_later_is_found_once_the_branch_moves(
+    source: GitHubSource, sandbox_world: World
+) -> None:
+    assert source.read_branch(CORE, "prod", [LEGACY]).files[LEGACY] is None
+    commit_file(sandbox_world.repo_dir(CORE), "prod", LEGACY, "data: {}\n", "Add a legacy file")
+    assert source.read_branch(CORE, "prod", [LEGACY]).files[LEGACY] == "data: {}\n"
+
+
+def test_a_branch_head_carries_the_commit_for_people(
+    source: GitHubSource, github_emulator: GitHubEmulator
+) -> None:
+    head = source.branch_head("lsc-sde/iac-flux-jupyter", "release/0.2.105")
+    assert len(head.sha) == 40
+    assert "INC-2291" in head.message
+    assert head.url == f"{github_emulator.base_url}/lsc-sde/iac-flux-jupyter/commit/{head.sha}"
+
+
+def test_a_missing_branch_and_a_missing_repository_are_told_apart(source: GitHubSource) -> None:
+    with pytest.raises(NotFound, match="`lsc-sde/iac-flux-jupyter` has no branch `release/9.9.9`"):
+        source.branch_head("lsc-sde/iac-flux-jupyter", "release/9.9.9")
+    with pytest.raises(NotFound, match="GitHub has no repository `lsc-sde/nope`"):
+        source.read_branch("lsc-sde/nope", "prod", [FLUX])
+
+
+def test_github_errors_become_sentences(source: GitHubSource, github_emulator: GitHubEmulator) -> None:
+    github_emulator.inject_fault("GET", r"/branches/", 502, times=10)
+    with pytest.raises(Unavailable, match=r"GitHub is having trouble \(HTTP 502\)|could not be reached"):
+        source.branch_head(CORE, "prod")
+
+
+def test_a_rate_limit_says_when_to_come_back(source: GitHubSource, github_emulator: GitHubEmulator) -> None:
+    github_emulator.inject_fault(
+        "GET",
+        r"/branches/",
+        403,
+        times=10,
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "4102444800"},
+        body={"message": "API rate limit exceeded for installation."},
+    )
+    with pytest.raises(Unavailable, match="rate limit is used up until 00:00 UTC"):
+        source.branch_head(CORE, "prod")
+
+
+def test_bad_credentials_are_named(github_emulator: GitHubEmulator) -> None:
+    adapter = make_source(github_emulator, token="wrong")
+    with pytest.raises(Unavailable, match="refused the bot's credentials"):
+        adapter.branch_head(CORE, "prod")
+
+
+def test_links_point_at_the_forge_web_pages() -> None:
+    assert web_base_from_api("https://api.github.com") == "https://github.com"
+    assert web_base_from_api("https://ghe.example.test/api/v3/") == "https://ghe.example.test"

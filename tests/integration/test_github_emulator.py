@@ -1,0 +1,564 @@
+"""The GitHub emulator driven by PyGithub, exactly as the bot's adapter drives github.com."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from github import (
+    BadCredentialsException,
+    Github,
+    GithubException,
+    GithubRetry,
+    RateLimitExceededException,
+    UnknownObjectException,
+)
+from github.Repository import Repository
+
+from slackbot.sandbox.github_emulator import GitHubEmulator
+from slackbot.sandbox.gitrepo import GitRepo, Identity
+from slackbot.sandbox.world import World
+
+ClientFactory = Callable[..., Github]  # the github_factory fixture (conftest.py)
+EMULATOR_TOKEN = "test-token"  # the github_emulator fixture's token
+CORE = "lsc-sde/iac-flux-lscsde"
+JUPYTER = "lsc-sde/iac-flux-jupyter"
+AUTH = {"Authorization": f"token {EMULATOR_TOKEN}"}
+
+
+def repo_of(client: Github, name: str) -> Repository:
+    """The repository without a request, as the adapter gets it."""
+    with warnings.catch_warnings():
+        # PyGithub 2.10 deprecates get_repo(lazy=...) in favour of Github(lazy=True); same requests.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return client.get_repo(name, lazy=True)
+
+
+def hotfix_branch(world: World, name: str = "hotfix/INC-1", base: str = "release/0.2.105") -> str:
+    """A hotfix branch cut from ``base`` with one commit on it; returns its tip."""
+    git = world.repo(JUPYTER)
+    base_sha = git.ref(f"refs/heads/{base}")
+    assert base_sha is not None
+    assert git.create_ref(f"refs/heads/{name}", base_sha)
+    return git.commit_file(name, "values/fix.yaml", "fix: true\n", "Fix it")
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+def test_repository_answers_with_default_branch_and_html_url(
+    github_client: Github, github_emulator: GitHubEmulator
+) -> None:
+    repo = github_client.get_repo(CORE)
+    assert repo.full_name == CORE
+    assert repo.default_branch == "main"
+    assert repo.html_url == f"{github_emulator.base_url}/{CORE}"
+
+
+def test_git_ref_uses_plural_url_and_update_is_conditional(
+    github_client: Github, github_emulator: GitHubEmulator, sandbox_world: World
+) -> None:
+    ref = repo_of(github_client, CORE).get_git_ref("heads/prod")
+    assert ref.object.sha == sandbox_world.repo(CORE).ref("refs/heads/prod")
+    assert ref.url.endswith(f"/repos/{CORE}/git/refs/heads/prod")
+
+    github_emulator.clear_log()
+    assert ref.update() is False
+    (record,) = github_emulator.requests
+    assert (record.status, record.conditional) == (304, True)
+    assert github_emulator.rate_limited_count() == 0
+
+    new_sha = sandbox_world.repo(CORE).commit_file("prod", "core/notes.txt", "hello\n", "Add notes")
+    assert ref.update() is True
+    assert ref.object.sha == new_sha
+    assert github_emulator.rate_limited_count() == 1
+
+
+def test_contents_url_keeps_the_ref_so_update_rereads_the_same_branch(
+    github_client: Github, github_emulator: GitHubEmulator, sandbox_world: World
+) -> None:
+    git = sandbox_world.repo(JUPYTER)
+    content = repo_of(github_client, JUPYTER).get_contents("values/hub.yaml", ref="release/0.2.105")
+    assert not isinstance(content, list)
+    assert content.url.endswith("/contents/values/hub.yaml?ref=release/0.2.105")
+    assert content.type == "file"
+    assert content.encoding == "base64"
+    assert "memory: 2Gi" in content.decoded_content.decode()  # the hotfix only that branch has
+    entry = git.tree_entry("release/0.2.105", "values/hub.yaml")
+    assert entry is not None
+    assert content.sha == entry.sha
+
+    github_emulator.clear_log()
+    assert content.update() is False
+    assert [(r.status, r.query) for r in github_emulator.requests] == [(304, "ref=release/0.2.105")]
+
+    git.commit_file("main", "values/hub.yaml", "hub: {}\n", "Change main only")
+    assert content.update() is False  # main moved; the release branch did not
+    git.commit_file("release/0.2.105", "values/hub.yaml", "hub: {changed: true}\n", "Change the release")
+    assert content.update() is True
+    assert content.decoded_content == b"hub: {changed: true}\n"
+
+
+def test_contents_of_a_directory_lists_its_entries(github_client: Github) -> None:
+    listing = repo_of(github_client, CORE).get_contents("core", ref="prod")
+    assert isinstance(listing, list)
+    assert sorted(c.name for c in listing) == [
+        "flux-config.yaml",
+        "helm-config.yaml",
+        "image-config.yaml",
+        "release-namespaces.yaml",
+        "release.yaml",
+    ]
+    assert {c.type for c in listing} == {"file"}
+    legacy = repo_of(github_client, CORE).get_contents("core", ref="uat")
+    assert isinstance(legacy, list)
+    assert [c.path for c in legacy] == ["core/deployment-config.yaml"]
+
+
+def test_branch_names_with_slashes(github_client: Github, sandbox_world: World) -> None:
+    branch = repo_of(github_client, JUPYTER).get_branch("release/0.2.105")
+    assert branch.name == "release/0.2.105"
+    assert branch.commit.sha == sandbox_world.repo(JUPYTER).ref("refs/heads/release/0.2.105")
+    assert branch.commit.commit.message == "Raise the hub's memory limit to 2Gi (INC-2291)"
+    assert branch.protected is True
+    assert repo_of(github_client, JUPYTER).get_branch("main").protected is True
+
+
+def test_commit_by_branch_name_and_commit_list(
+    github_client: Github, github_factory: ClientFactory, sandbox_world: World
+) -> None:
+    repo = repo_of(github_client, JUPYTER)
+    commit = repo.get_commit("release/0.2.69")
+    tip = sandbox_world.repo(JUPYTER).ref("refs/heads/release/0.2.69")
+    assert commit.commit.sha == tip  # `commit.sha` of a lazy Commit is the name it was asked by
+    assert commit.commit.author.name == "Aisha Okafor"
+    assert [f.filename for f in commit.files] == ["values/auth.yaml"]
+    assert commit.html_url.endswith(f"/{JUPYTER}/commit/{tip}")
+
+    expected = [c.sha for c in sandbox_world.repo(JUPYTER).log("main", max_count=100)]
+    paged = repo_of(github_factory(per_page=3), JUPYTER)
+    assert [c.sha for c in paged.get_commits(sha="main")] == expected
+    assert len(expected) > 3  # so that pagination really happened
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda gh: gh.get_repo("lsc-sde/no-such-repo").full_name, "Not Found"),
+        (lambda gh: repo_of(gh, JUPYTER).get_branch("release/9.9.9"), "Branch not found"),
+        (lambda gh: repo_of(gh, CORE).get_contents("core/nope.yaml", ref="prod"), "Not Found"),
+        (lambda gh: repo_of(gh, CORE).get_contents("core/flux-config.yaml", ref="nope"), "No commit found"),
+        (lambda gh: repo_of(gh, CORE).get_git_ref("heads/nope").object, "Not Found"),
+        (lambda gh: repo_of(gh, CORE).get_pull(42).title, "Not Found"),
+    ],
+    ids=["repo", "branch", "file", "ref-of-contents", "git-ref", "pull"],
+)
+def test_missing_things_are_404(
+    github_client: Github, call: Callable[[Github], object], message: str
+) -> None:
+    with pytest.raises(GithubException) as caught:
+        call(github_client)
+    assert caught.value.status == 404
+    # PyGithub picks UnknownObjectException by the message, as it does for github.com's answers.
+    assert isinstance(caught.value, UnknownObjectException) == ("not found" in message.lower())
+    assert caught.value.data["message"].startswith(message)
+    assert caught.value.data["documentation_url"] == "https://docs.github.com/rest"
+
+
+def test_refs_prefix_returns_an_array_and_matching_refs(
+    github_client: Github, github_emulator: GitHubEmulator
+) -> None:
+    url = f"{github_emulator.base_url}/repos/{JUPYTER}/git/refs/heads/release/0.2.10"
+    answer = requests.get(url, headers=AUTH, timeout=5)
+    assert answer.status_code == 200
+    assert [r["ref"] for r in answer.json()] == ["refs/heads/release/0.2.105", "refs/heads/release/0.2.106"]
+
+    matching = repo_of(github_client, JUPYTER).get_git_matching_refs("heads/release/")
+    assert [r.ref for r in matching] == [
+        "refs/heads/release/0.2.105",
+        "refs/heads/release/0.2.106",
+        "refs/heads/release/0.2.69",
+    ]
+    assert list(repo_of(github_client, JUPYTER).get_git_matching_refs("heads/nothing")) == []
+
+
+def test_blob(github_client: Github) -> None:
+    content = repo_of(github_client, CORE).get_contents("core/flux-config.yaml", ref="prod")
+    assert not isinstance(content, list)
+    blob = repo_of(github_client, CORE).get_git_blob(content.sha)
+    assert blob.size == len(content.decoded_content)
+    assert blob.encoding == "base64"
+
+
+def test_etags_are_tied_to_the_token(sandbox_world: World) -> None:
+    with GitHubEmulator(sandbox_world.repos_dir) as open_emulator:  # accepts any token
+        url = f"{open_emulator.base_url}/repos/{CORE}/branches/prod"
+        first = requests.get(url, headers={"Authorization": "token one"}, timeout=5)
+        etag = first.headers["ETag"]
+        same = requests.get(url, headers={"Authorization": "token one", "If-None-Match": etag}, timeout=5)
+        other = requests.get(url, headers={"Authorization": "token two", "If-None-Match": etag}, timeout=5)
+    assert (first.status_code, same.status_code, same.content) == (200, 304, b"")
+    assert other.status_code == 200
+
+
+# -- compare --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("base", "head", "expected"),
+    [
+        ("release/0.2.106", "main", ("ahead", 1, 0)),
+        ("main", "release/0.2.106", ("behind", 0, 1)),
+        ("main", "release/0.2.105", ("diverged", 1, 2)),
+        ("release/0.2.69", "release/0.2.69", ("identical", 0, 0)),
+    ],
+)
+def test_compare(github_client: Github, base: str, head: str, expected: tuple[str, int, int]) -> None:
+    comparison = repo_of(github_client, JUPYTER).compare(base, head)
+    assert (comparison.status, comparison.ahead_by, comparison.behind_by) == expected
+    assert comparison.total_commits == expected[1]
+    assert len(list(comparison.commits)) == expected[1]
+    assert comparison.html_url.endswith(f"/compare/{base}...{head}")
+
+
+def test_compare_names_the_forgotten_hotfix(github_client: Github) -> None:
+    comparison = repo_of(github_client, JUPYTER).compare("main", "release/0.2.105")
+    assert [c.commit.message for c in comparison.commits] == [
+        "Raise the hub's memory limit to 2Gi (INC-2291)"
+    ]
+    assert [f.filename for f in comparison.files] == ["values/hub.yaml"]
+    assert comparison.merge_base_commit.commit.message == "Use premium storage for user volumes"
+
+
+# -- writing: refs --------------------------------------------------------------------------------
+
+
+def test_create_git_ref_and_its_errors(github_client: Github, sandbox_world: World) -> None:
+    repo = repo_of(github_client, JUPYTER)
+    sha = repo.get_git_ref("heads/release/0.2.105").object.sha
+    created = repo.create_git_ref("refs/heads/hotfix/INC-7", sha)
+    assert created.ref == "refs/heads/hotfix/INC-7"
+    assert sandbox_world.repo(JUPYTER).ref("refs/heads/hotfix/INC-7") == sha
+
+    for ref, bad_sha, message in [
+        ("refs/heads/hotfix/INC-7", sha, "Reference already exists"),
+        ("refs/heads/hotfix/INC-8", "0" * 40, "Object does not exist"),
+        ("refs/heads/bad..name", sha, "refs/heads/bad..name is not a valid ref name."),
+    ]:
+        with pytest.raises(GithubException) as caught:
+            repo.create_git_ref(ref, bad_sha)
+        assert (caught.value.status, caught.value.data["message"]) == (422, message)
+    assert sandbox_world.repo(JUPYTER).ref("refs/heads/hotfix/INC-8") is None
+
+
+# -- writing: pull requests -----------------------------------------------------------------------
+
+
+def test_pull_request_with_nothing_to_merge_is_refused(github_client: Github, sandbox_world: World) -> None:
+    git = sandbox_world.repo(JUPYTER)
+    sha = git.ref("refs/heads/release/0.2.105")
+    assert sha is not None
+    git.create_ref("refs/heads/hotfix/empty", sha)
+    with pytest.raises(GithubException) as caught:
+        repo_of(github_client, JUPYTER).create_pull(
+            title="x", body="", head="hotfix/empty", base="release/0.2.105"
+        )
+    assert caught.value.status == 422
+    assert caught.value.data["errors"] == [
+        {
+            "resource": "PullRequest",
+            "code": "custom",
+            "message": "No commits between release/0.2.105 and hotfix/empty",
+        }
+    ]
+
+
+def test_pull_request_for_a_missing_branch_is_refused(github_client: Github) -> None:
+    with pytest.raises(GithubException) as caught:
+        repo_of(github_client, JUPYTER).create_pull(title="x", body="", head="hotfix/nope", base="main")
+    assert caught.value.status == 422
+    assert caught.value.data["errors"] == [{"resource": "PullRequest", "field": "head", "code": "invalid"}]
+
+
+def test_pull_request_lifecycle_ends_in_a_real_merge_commit(
+    github_client: Github, github_emulator: GitHubEmulator, sandbox_world: World
+) -> None:
+    head_sha = hotfix_branch(sandbox_world)
+    repo = repo_of(github_client, JUPYTER)
+    base_before = repo.get_git_ref("heads/release/0.2.105").object.sha
+
+    pr = repo.create_pull(title="Fix INC-1", body="Details", head="hotfix/INC-1", base="release/0.2.105")
+    assert (pr.number, pr.state, pr.merged, pr.mergeable, pr.mergeable_state) == (
+        1,
+        "open",
+        False,
+        True,
+        "clean",
+    )
+    assert (pr.head.ref, pr.head.sha, pr.base.ref, pr.base.sha) == (
+        "hotfix/INC-1",
+        head_sha,
+        "release/0.2.105",
+        base_before,
+    )
+    assert pr.html_url == f"{github_emulator.base_url}/{JUPYTER}/pull/1"
+    assert (pr.commits, pr.changed_files) == (1, 1)
+
+    with pytest.raises(GithubException) as caught:
+        repo.create_pull(title="Again", body="", head="lsc-sde:hotfix/INC-1", base="release/0.2.105")
+    assert (
+        caught.value.data["errors"][0]["message"] == "A pull request already exists for lsc-sde:hotfix/INC-1."
+    )
+
+    assert [p.number for p in repo.get_pulls(state="open", head="lsc-sde:hotfix/INC-1")] == [1]
+    assert [p.number for p in repo.get_pulls(state="open", base="main")] == []
+    assert [p.number for p in repo.get_pulls(state="closed")] == []
+
+    pr.edit(title="Fix INC-1 properly")
+    result = pr.merge(merge_method="merge", sha=head_sha)
+    assert (result.merged, result.message) == (True, "Pull Request successfully merged")
+
+    merge = sandbox_world.repo(JUPYTER).commit_info(result.sha)
+    assert merge is not None
+    assert merge.parents == (base_before, head_sha)
+    assert merge.message == "Merge pull request #1 from lsc-sde/hotfix/INC-1\n\nFix INC-1 properly"
+    assert repo.get_git_ref("heads/release/0.2.105").object.sha == result.sha
+    assert repo.compare("release/0.2.105", "hotfix/INC-1").status == "behind"
+    assert sandbox_world.repo(JUPYTER).ref("refs/pull/1/head") == head_sha
+
+    merged = repo.get_pull(1)
+    assert (merged.state, merged.merged, merged.merge_commit_sha) == ("closed", True, result.sha)
+    assert merged.merged_at is not None
+    assert merged.is_merged() is True
+    assert [p.number for p in repo.get_pulls(state="closed")] == [1]
+    assert [p.number for p in repo.get_pulls(state="all")] == [1]
+    with pytest.raises(GithubException) as again:
+        merged.merge()
+    assert (again.value.status, again.value.data["message"]) == (405, "Pull Request is not mergeable")
+
+
+def test_squash_merge_has_one_parent(github_client: Github, sandbox_world: World) -> None:
+    hotfix_branch(sandbox_world)
+    repo = repo_of(github_client, JUPYTER)
+    pr = repo.create_pull(title="Fix", body="", head="hotfix/INC-1", base="release/0.2.105")
+    base_before = pr.base.sha
+    result = pr.merge(merge_method="squash")
+    info = sandbox_world.repo(JUPYTER).commit_info(result.sha)
+    assert info is not None
+    assert info.parents == (base_before,)
+    assert info.message.startswith("Fix (#1)")
+
+
+def test_conflicting_pull_request_is_not_mergeable(github_client: Github, sandbox_world: World) -> None:
+    git = sandbox_world.repo(JUPYTER)
+    hotfix_branch(sandbox_world)
+    git.commit_file("release/0.2.105", "values/fix.yaml", "fix: false\n", "Conflicting change")
+    pr = repo_of(github_client, JUPYTER).create_pull(
+        title="x", body="", head="hotfix/INC-1", base="release/0.2.105"
+    )
+    assert (pr.mergeable, pr.mergeable_state) == (False, "dirty")
+    before = git.ref("refs/heads/release/0.2.105")
+    with pytest.raises(GithubException) as caught:
+        pr.merge()
+    assert (caught.value.status, caught.value.data["message"]) == (405, "Pull Request is not mergeable")
+    assert git.ref("refs/heads/release/0.2.105") == before
+
+
+def test_merge_with_a_stale_head_sha_is_refused(github_client: Github, sandbox_world: World) -> None:
+    old_head = hotfix_branch(sandbox_world)
+    pr = repo_of(github_client, JUPYTER).create_pull(
+        title="x", body="", head="hotfix/INC-1", base="release/0.2.105"
+    )
+    sandbox_world.repo(JUPYTER).commit_file("hotfix/INC-1", "values/fix.yaml", "fix: 2\n", "More")
+    with pytest.raises(GithubException) as caught:
+        pr.merge(sha=old_head)
+    assert caught.value.status == 409
+    assert caught.value.data["message"] == "Head branch was modified. Review and try the merge again."
+
+
+def test_close_and_reopen(github_client: Github, sandbox_world: World) -> None:
+    hotfix_branch(sandbox_world)
+    repo = repo_of(github_client, JUPYTER)
+    pr = repo.create_pull(title="x", body="", head="hotfix/INC-1", base="release/0.2.105")
+    pr.edit(state="closed")
+    assert (repo.get_pull(pr.number).state, repo.get_pull(pr.number).merged) == ("closed", False)
+    # A closed pull request no longer blocks a new one for the same branches.
+    second = repo.create_pull(title="y", body="", head="hotfix/INC-1", base="release/0.2.105")
+    assert second.number == 2
+    second.edit(state="closed")
+    pr.edit(state="open")
+    assert repo.get_pull(pr.number).state == "open"
+
+
+def test_concurrent_duplicate_creates_make_one_pull_request(
+    github_factory: ClientFactory, sandbox_world: World
+) -> None:
+    hotfix_branch(sandbox_world)
+
+    def create(_: int) -> int:
+        client = github_factory()
+        try:
+            repo_of(client, JUPYTER).create_pull(
+                title="x", body="", head="hotfix/INC-1", base="release/0.2.105"
+            )
+        except GithubException as error:
+            return error.status
+        return 201
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(pool.map(create, range(6)))
+    assert statuses == [201, 422, 422, 422, 422, 422]
+
+
+def test_pull_requests_survive_a_restart(sandbox_world: World, github_factory: ClientFactory) -> None:
+    hotfix_branch(sandbox_world)
+    repo_of(github_factory(), JUPYTER).create_pull(
+        title="x", body="", head="hotfix/INC-1", base="release/0.2.105"
+    )
+    with GitHubEmulator(sandbox_world.repos_dir) as fresh:
+        client = Github(base_url=fresh.base_url, seconds_between_requests=0)
+        try:
+            assert repo_of(client, JUPYTER).get_pull(1).title == "x"
+        finally:
+            client.close()
+
+
+# -- writing: statuses ----------------------------------------------------------------------------
+
+
+def test_commit_statuses_and_combined_status(github_client: Github, sandbox_world: World) -> None:
+    repo = repo_of(github_client, JUPYTER)
+    sha = sandbox_world.repo(JUPYTER).ref("refs/heads/release/0.2.105")
+    assert sha is not None
+    commit = repo.get_commit(sha)
+    assert commit.get_combined_status().state == "pending"  # nothing reported yet
+
+    commit.create_status("failure", context="kustomization/jupyter/prod", description="Build failed")
+    commit.create_status("success", context="kustomization/jupyter/prod", description="Applied")
+    commit.create_status("success", context="kustomization/jupyter/stg", target_url="http://example.test")
+
+    listed = list(repo.get_commit("release/0.2.105").get_statuses())
+    assert [(s.state, s.context) for s in listed] == [
+        ("success", "kustomization/jupyter/stg"),
+        ("success", "kustomization/jupyter/prod"),
+        ("failure", "kustomization/jupyter/prod"),
+    ]
+    combined = commit.get_combined_status()
+    assert (combined.state, combined.total_count, combined.sha) == ("success", 2, sha)
+
+    commit.create_status("error", context="kustomization/jupyter/dev")
+    assert commit.get_combined_status().state == "failure"
+    with pytest.raises(GithubException) as caught:
+        commit.create_status("bogus")
+    assert caught.value.status == 422
+
+
+# -- faults, latency, credentials, rate limits ----------------------------------------------------
+
+
+def test_injected_502_changes_nothing_and_is_used_up(
+    github_client: Github, github_emulator: GitHubEmulator, sandbox_world: World
+) -> None:
+    repo = repo_of(github_client, JUPYTER)
+    sha = repo.get_git_ref("heads/main").object.sha
+    github_emulator.inject_fault("POST", r"/git/refs$", 502)
+    with pytest.raises(GithubException) as caught:
+        repo.create_git_ref("refs/heads/hotfix/INC-9", sha)
+    assert caught.value.status == 502
+    assert sandbox_world.repo(JUPYTER).ref("refs/heads/hotfix/INC-9") is None
+    assert repo.create_git_ref("refs/heads/hotfix/INC-9", sha).ref == "refs/heads/hotfix/INC-9"
+
+
+def test_pygithub_default_retry_retries_a_502_even_on_post(
+    github_factory: ClientFactory, github_emulator: GitHubEmulator
+) -> None:
+    repo = repo_of(github_factory(retry=GithubRetry(total=3, backoff_factor=0)), JUPYTER)
+    sha = repo.get_git_ref("heads/main").object.sha
+    github_emulator.clear_log()
+    github_emulator.inject_fault("POST", r"/git/refs$", 502)
+    repo.create_git_ref("refs/heads/hotfix/retried", sha)
+    assert [(r.method, r.status) for r in github_emulator.requests] == [("POST", 502), ("POST", 201)]
+
+
+def test_injected_rate_limit_faults(github_client: Github, github_emulator: GitHubEmulator) -> None:
+    reset = str(int(time.time()) + 60)
+    github_emulator.inject_fault(
+        "GET",
+        r"/branches/",
+        403,
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset},
+        body={
+            "message": "API rate limit exceeded for user ID 1.",
+            "documentation_url": "https://docs.github.com",
+        },
+    )
+    with pytest.raises(RateLimitExceededException) as caught:
+        repo_of(github_client, JUPYTER).get_branch("main")
+    assert caught.value.headers is not None
+    assert caught.value.headers["x-ratelimit-remaining"] == "0"
+    assert caught.value.headers["x-ratelimit-reset"] == reset
+
+    github_emulator.inject_fault("*", r"/pulls", 429, times=2, headers={"Retry-After": "7"})
+    url = f"{github_emulator.base_url}/repos/{JUPYTER}/pulls"
+    answers = [requests.get(url, headers=AUTH, timeout=5) for _ in range(3)]
+    assert [a.status_code for a in answers] == [429, 429, 200]
+    assert answers[0].headers["Retry-After"] == "7"
+
+
+def test_rate_limit_headers_count_everything_but_304s(
+    github_client: Github, github_emulator: GitHubEmulator
+) -> None:
+    github_emulator.clear_log()
+    url = f"{github_emulator.base_url}/repos/{CORE}"
+    first = requests.get(url, headers=AUTH, timeout=5)
+    second = requests.get(url, headers={**AUTH, "If-None-Match": first.headers["ETag"]}, timeout=5)
+    third = requests.get(f"{url}/branches/nope", headers=AUTH, timeout=5)
+    assert (first.status_code, second.status_code, third.status_code) == (200, 304, 404)
+    assert int(first.headers["X-RateLimit-Remaining"]) == int(second.headers["X-RateLimit-Remaining"])
+    assert int(third.headers["X-RateLimit-Remaining"]) == int(first.headers["X-RateLimit-Remaining"]) - 1
+    assert first.headers["X-RateLimit-Limit"] == "5000"
+    assert first.headers["X-GitHub-Request-Id"] != third.headers["X-GitHub-Request-Id"]
+    assert github_emulator.rate_limited_count() == 2
+    assert github_client.get_rate_limit().resources.core.remaining == 4998
+    assert github_emulator.rate_limited_count() == 2  # GET /rate_limit is free, as on GitHub
+
+
+def test_delay_is_applied_to_every_request(sandbox_world: World) -> None:
+    with GitHubEmulator(sandbox_world.repos_dir, delay=0.2) as slow:
+        started = time.monotonic()
+        assert requests.get(f"{slow.base_url}/repos/{CORE}", timeout=5).status_code == 200
+        assert time.monotonic() - started >= 0.2
+        (record,) = slow.requests
+        assert record.finished - record.started >= 0.2
+
+
+def test_wrong_token_is_401(github_factory: ClientFactory) -> None:
+    with pytest.raises(BadCredentialsException) as caught:
+        github_factory(token="wrong").get_repo(CORE)
+    assert (caught.value.status, caught.value.data["message"]) == (401, "Bad credentials")
+    assert github_factory().get_user().login == "sandbox-bot"
+
+
+def test_concurrent_reads(github_factory: ClientFactory, github_emulator: GitHubEmulator) -> None:
+    def read(_: int) -> bytes:
+        found = repo_of(github_factory(), CORE).get_contents("core/flux-config.yaml", ref="stg")
+        assert not isinstance(found, list)
+        return found.decoded_content
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        texts = set(pool.map(read, range(16)))
+    assert len(texts) == 1
+    assert b"release/0.2.105" in texts.pop()
+    assert [r.status for r in github_emulator.requests] == [200] * 16
+
+
+def test_repositories_created_later_are_served(github_client: Github, sandbox_world: World) -> None:
+    repo = GitRepo.init_bare(sandbox_world.repos_dir / "newcomer" / "fresh.git")
+    tree = repo.tree_with_files(None, {"README.md": b"hi\n"})
+    sha = repo.commit_tree(tree, [], "Initial", author=Identity("A", "a@example.test"), timestamp=0)
+    repo.update_ref("refs/heads/main", sha)
+    assert github_client.get_repo("newcomer/fresh").get_branch("main").commit.sha == sha
