@@ -100,12 +100,15 @@ def main() -> None:
     parser.add_argument("--concurrent", type=int, default=20, help="simultaneous commands for the ack test")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="slackbot-bench-") as root, Sandbox(
-        Path(root), github_delay=args.delay
-    ) as box:
+    with (
+        tempfile.TemporaryDirectory(prefix="slackbot-bench-") as root,
+        Sandbox(Path(root), github_delay=args.delay) as box,
+    ):
         print(f"GitHub delay per request: {args.delay * 1000:.0f} ms; {args.runs} runs per figure\n")
-        print(f"{'query':<28} {'phase':<5} {'requests':>8} {'rate-limited':>12} {'round trips':>11} "
-              f"{'p50 ms':>8} {'p95 ms':>8}")
+        print(
+            f"{'query':<28} {'phase':<5} {'requests':>8} {'rate-limited':>12} {'round trips':>11} "
+            f"{'p50 ms':>8} {'p95 ms':>8}"
+        )
         for query in QUERIES:
             for phase, figures in measure(box, query, args.runs).items():
                 print(

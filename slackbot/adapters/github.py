@@ -122,10 +122,9 @@ class GitHubSource:
         except GithubException as error:  # PyGithub's retry gives up on long rate-limit waits this way
             raise _translate(error, repository, branch) from error
         except requests.exceptions.RetryError as error:  # PyGithub's retries ran out on 5xx answers
-            status = re.search(r"too many (\d{3}) error responses", str(error))
+            code = re.search(r"too many (\d{3}) error responses", str(error))
             raise Unavailable(
-                f"GitHub is having trouble (HTTP {status.group(1) if status else '5xx'}); "
-                "try again in a minute."
+                f"GitHub is having trouble (HTTP {code.group(1) if code else '5xx'}); try again in a minute."
             ) from error
         except requests.RequestException as error:
             raise Unavailable(

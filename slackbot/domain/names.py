@@ -49,7 +49,7 @@ def _listing(names: Sequence[str]) -> str:
     return f"{shown} and {hidden} more" if hidden > 0 else shown
 
 
-class UnknownName(BotError):  # noqa: N818 -- the name is the team's agreed API
+class UnknownName(BotError):
     """A name that resolves to no single canonical name; ``str()`` is a sentence for the user."""
 
     def __init__(

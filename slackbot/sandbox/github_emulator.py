@@ -654,8 +654,8 @@ def get_blob(api: _Api, req: _Request) -> _Reply:
 def get_tree(api: _Api, req: _Request) -> _Reply:
     repo = api.repo(req)
     ref = req.args["sha"]
-    sha = repo.git.full_sha(ref) if repo.git.object_type(ref) in ("tree", "commit") else None
-    sha = sha or (_commit_or_404(repo, ref).tree if repo.git.resolve(ref) else None)
+    commit = repo.git.commit_info(ref)  # a commit sha or a branch name: its tree
+    sha = commit.tree if commit else repo.git.full_sha(ref) if repo.git.object_type(ref) == "tree" else None
     if sha is None:
         raise _not_found()
     recursive = req.params.get("recursive", "") not in ("", "0", "false")
@@ -965,15 +965,17 @@ def _pull_json(repo: _Repo, pr: Json, *, full: bool = True) -> Json:
 def list_pulls(api: _Api, req: _Request) -> _Reply:
     repo = api.repo(req)
     state = req.params.get("state", "open")
-    head = req.params.get("head")
+    head = req.params.get("head", "")
     base = req.params.get("base")
+    # Like GitHub, `head` filters only in the form OWNER:BRANCH; a bare branch name is ignored.
+    head_owner, _, head_ref = head.partition(":") if ":" in head else ("", "", "")
     with api.lock:
         pulls = _pulls(repo)
     selected = [
         pr
         for pr in pulls
         if (state == "all" or pr["state"] == state)
-        and (head is None or _strip_owner(head) == pr["head_ref"])
+        and (not head_ref or (head_owner.lower() == repo.owner.lower() and head_ref == pr["head_ref"]))
         and (base is None or base == pr["base_ref"])
     ]
     key = "updated_at" if req.params.get("sort") == "updated" else "created_at"
@@ -1240,7 +1242,7 @@ class _Server(ThreadingHTTPServer):
         # HTTPServer.server_bind looks up the host's FQDN, which can stall without DNS; not needed.
         socketserver.TCPServer.server_bind(self)
         host, port = self.server_address[:2]
-        self.server_name = host.decode() if isinstance(host, bytes) else host
+        self.server_name = host if isinstance(host, str) else bytes(host).decode()
         self.server_port = port
 
 

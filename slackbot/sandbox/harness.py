@@ -12,15 +12,23 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from pydantic import SecretStr
 from slack_bolt import App
-from waitress.server import BaseWSGIServer
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from slackbot.bootstrap import Bot, build_bot, build_slack_app
 from slackbot.sandbox.github_emulator import GitHubEmulator
 from slackbot.sandbox.slack_emulator import SlackEmulator
-from slackbot.sandbox.slack_user import Conversation, HttpDelivery, Reply, SlackUser
+from slackbot.sandbox.slack_user import (
+    Conversation,
+    Delivery,
+    HttpDelivery,
+    Reply,
+    SlackUser,
+    SocketDelivery,
+)
 from slackbot.sandbox.world import World, seed_world
 from slackbot.settings import BotConfig, Secrets, load_config
 from slackbot.slack.http import bound_port, http_server
@@ -31,8 +39,16 @@ SANDBOX_GITHUB_TOKEN = "sandbox-github-token"  # noqa: S105 -- the emulator's, n
 class Sandbox:
     """Start with ``with Sandbox(folder) as box: box.ask("/versions prod")``."""
 
-    def __init__(self, root: Path, *, github_delay: float = 0.0, config: BotConfig | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        github_delay: float = 0.0,
+        config: BotConfig | None = None,
+        socket_mode: bool = False,
+    ) -> None:
         self.root = root
+        self.socket_mode = socket_mode
         self.github_delay = github_delay
         self._config = config
         self.signing_secret = random_secrets.token_hex(16)
@@ -65,7 +81,7 @@ class Sandbox:
             slackbot_config=self.world.config_path,
             slack_bot_token=SecretStr(self.slack.bot_token),
             slack_signing_secret=SecretStr(self.signing_secret),
-            slack_app_token=None,
+            slack_app_token=SecretStr(self.slack.app_token) if self.socket_mode else None,
             slack_api_url=self.slack.api_url,
             github_token=SecretStr(SANDBOX_GITHUB_TOKEN),
             github_app_id=None,
@@ -77,14 +93,22 @@ class Sandbox:
 
     def _start_bot(self) -> None:
         self.bot: Bot = build_bot(self.config, self.secrets)
+        self._bot_closers = [self.bot.close]
         self.app: App = build_slack_app(self.bot)
-        self.server: BaseWSGIServer = http_server(self.app, port=0)
-        server = self.server
+        if self.socket_mode:
+            # What `slackbot serve` does when SLACK_APP_TOKEN is set, minus blocking forever.
+            handler = SocketModeHandler(self.app, self.slack.app_token)
+            handler.connect()  # type: ignore[no-untyped-call]
+            self._bot_closers.append(handler.close)
+            self.bot_url = self.slack.socket_url
+            self.delivery: Delivery = SocketDelivery(self.slack)
+            return
+        server = http_server(self.app, port=0)
         # Closed from its own loop: closing from another thread races waitress's select().
-        self._bot_closers = [self.bot.close, lambda: server.trigger.pull_trigger(server.close)]
-        self._thread = threading.Thread(target=self.server.run, name="bot-http", daemon=True)
-        self._thread.start()
-        self.bot_url = f"http://127.0.0.1:{bound_port(self.server)}"
+        trigger: Any = server.trigger  # waitress's loop waker (missing from its type stubs)
+        self._bot_closers.append(lambda: trigger.pull_trigger(server.close))
+        threading.Thread(target=server.run, name="bot-http", daemon=True).start()
+        self.bot_url = f"http://127.0.0.1:{bound_port(server)}"
         self.delivery = HttpDelivery(self.bot_url, self.signing_secret)
 
     def restart_bot(self) -> None:

@@ -11,18 +11,17 @@ What the world holds (owner ``lsc-sde``):
 Core repository ``lsc-sde/iac-flux-lscsde``: branches ``prod``, ``stg``, ``dev``, ``main`` (the
 sandbox environment) in the split layout (``core/flux-config.yaml``, ``helm-config.yaml``,
 ``image-config.yaml``, ``release.yaml``, ``release-namespaces.yaml``) and ``uat`` in the legacy
-layout (only ``core/deployment-config.yaml``). The component pins:
+layout (only ``core/deployment-config.yaml``). The component pins (``release/`` left out):
 
-============== ====================== ============== ============== ============== ==============
-component      prod                   stg            dev            sandbox (main) uat (legacy)
-============== ====================== ============== ============== ============== ==============
-jupyter_hub    release/0.2.105        release/0.2.105 release/0.2.106 main         release/0.2.69
-ingress_nginx  release/0.1.61         release/0.1.61 release/0.1.62 main           release/0.1.55
-cert_manager   release/0.1.40         release/0.1.41 release/0.1.41 main           release/0.1.38
-keycloak       release/0.1.70         release/0.1.70 release/0.1.71 release/0.1.71 release/0.1.66
-guacamole      release/0.1.21-patched release/0.1.21 release/0.1.22 main           (not pinned)
-               -20241010
-============== ====================== ============== ============== ============== ==============
+    component      prod                     stg      dev      sandbox  uat
+    jupyter_hub    0.2.105                  0.2.105  0.2.106  main     0.2.69
+    ingress_nginx  0.1.61                   0.1.61   0.1.62   main     0.1.55
+    cert_manager   0.1.40                   0.1.41   0.1.41   main     0.1.38
+    keycloak       0.1.70                   0.1.70   0.1.71   0.1.71   0.1.66
+    guacamole      0.1.21-patched-20241010  0.1.21   0.1.22   main     -
+
+(sandbox is the core repository's ``main`` branch; uat's legacy file has no guacamole key.)
+Unconfigured components (keda, ohdsi, superset, ...) differ between environments too.
 
 Prod's files are messy on purpose: comments, a commented-out component (superset), quoted and
 unquoted versions (keda's ``chart_version: 2.10`` is unquoted and reads as the float 2.1 if
@@ -193,8 +192,7 @@ def _fast_import_stream(plan: _Plan) -> bytes:
             raise ValueError(f"{plan.name}: a step needs `cut` or `branch`")
         if tips and step.branch not in tips:
             raise ValueError(f"{plan.name}: commit to {step.branch!r} before it was cut")
-        if mark:
-            when = step.date or when + _ONE_DAY
+        when = step.date or (when + _ONE_DAY if mark else when)
         mark += 1
         author = plan.authors[(mark - 1) % len(plan.authors)]
         stamp = f"{author} {int(when.timestamp())} +0000"

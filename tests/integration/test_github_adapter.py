@@ -69,7 +69,7 @@ def test_a_branch_head_carries_the_commit_for_people(
 
 
 def test_a_missing_branch_and_a_missing_repository_are_told_apart(source: GitHubSource) -> None:
-    with pytest.raises(NotFound, match="`lsc-sde/iac-flux-jupyter` has no branch `release/9.9.9`"):
+    with pytest.raises(NotFound, match=r"`lsc-sde/iac-flux-jupyter` has no branch `release/9\.9\.9`"):
         source.branch_head("lsc-sde/iac-flux-jupyter", "release/9.9.9")
     with pytest.raises(NotFound, match="GitHub has no repository `lsc-sde/nope`"):
         source.read_branch("lsc-sde/nope", "prod", [FLUX])

@@ -258,6 +258,19 @@ def test_create_git_ref_and_its_errors(github_client: Github, sandbox_world: Wor
 # -- writing: pull requests -----------------------------------------------------------------------
 
 
+def test_trees_users_and_pull_request_details(github_client: Github, sandbox_world: World) -> None:
+    head = hotfix_branch(sandbox_world)
+    repo = repo_of(github_client, JUPYTER)
+    tree = repo.get_git_tree("release/0.2.105", recursive=True)
+    assert {"values", "values/hub.yaml", "kustomization.yaml"} <= {e.path for e in tree.tree}
+    pr = repo.create_pull(title="x", body="", head="hotfix/INC-1", base="release/0.2.105")
+    assert [c.sha for c in pr.get_commits()] == [head]
+    assert [(f.filename, f.status, f.additions) for f in pr.get_files()] == [("values/fix.yaml", "added", 1)]
+    assert [p.number for p in repo.get_commit(head).get_pulls()] == [pr.number]
+    assert github_client.get_user("lsc-sde").type == "Organization"
+    assert github_client.get_user().login == "sandbox-bot"
+
+
 def test_pull_request_with_nothing_to_merge_is_refused(github_client: Github, sandbox_world: World) -> None:
     git = sandbox_world.repo(JUPYTER)
     sha = git.ref("refs/heads/release/0.2.105")
@@ -315,6 +328,10 @@ def test_pull_request_lifecycle_ends_in_a_real_merge_commit(
     )
 
     assert [p.number for p in repo.get_pulls(state="open", head="lsc-sde:hotfix/INC-1")] == [1]
+    assert [p.number for p in repo.get_pulls(state="open", head="lsc-sde:hotfix/other")] == []
+    assert [p.number for p in repo.get_pulls(state="open", head="hotfix/other")] == [
+        1
+    ]  # ignored, as on GitHub
     assert [p.number for p in repo.get_pulls(state="open", base="main")] == []
     assert [p.number for p in repo.get_pulls(state="closed")] == []
 

@@ -1,0 +1,5 @@
+"""`python -m slackbot` is the `slackbot` command."""
+
+from slackbot.cli import main
+
+main()

@@ -1,0 +1,167 @@
+"""The terminal side: `slackbot versions`, `check-config`, `serve` and `demo`, as scripts use them."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from slackbot.cli import app
+from slackbot.sandbox.harness import SANDBOX_GITHUB_TOKEN, Sandbox
+from slackbot.sandbox.slack_emulator import SlackEmulator
+from slackbot.sandbox.slack_user import HttpDelivery, SlackUser
+
+SLACKBOT = [sys.executable, "-m", "slackbot"]
+
+
+@pytest.fixture
+def github_env(bot: Sandbox, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    env = {
+        "SLACKBOT_CONFIG": str(bot.world.config_path),
+        "GITHUB_TOKEN": SANDBOX_GITHUB_TOKEN,
+        "GITHUB_API_URL": bot.github.base_url,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.usefixtures("github_env")
+def test_versions_json_is_the_documented_document(bot: Sandbox) -> None:
+    code, out, _ = run("versions", "production", "--json")
+    assert code == 0
+    document = json.loads(out)
+    assert set(document) == {
+        "environment",
+        "repository",
+        "branch",
+        "commit",
+        "layout",
+        "components",
+        "core_charts",
+        "problems",
+    }
+    assert (document["environment"], document["branch"], document["layout"]) == ("prod", "prod", "split")
+    assert document["commit"] == bot.world.repo("lsc-sde/iac-flux-lscsde").resolve("refs/heads/prod")
+    jupyter = next(c for c in document["components"] if c["name"] == "jupyter_hub")
+    assert jupyter == {
+        "name": "jupyter_hub",
+        "repository": "lsc-sde/iac-flux-jupyter",
+        "branch": "release/0.2.105",
+        "chart_version": "3.2.1",
+        "image": "lscsde/jupyterhub:4.1.5",
+        "extra": {},
+    }
+    keda = next(c for c in document["components"] if c["name"] == "keda")
+    assert keda["chart_version"] == "2.10"  # the text written, not the float 2.1
+    assert keda["repository"] is None  # mentioned by the files, not configured
+    assert {"name": "lscsde-flux", "chart": "lscsde-flux", "version": "0.1.97"} in document["core_charts"]
+
+
+@pytest.mark.usefixtures("github_env")
+def test_versions_json_for_one_component_adds_its_head_and_sharing(bot: Sandbox) -> None:
+    code, out, _ = run("versions", "prod", "jupyter", "--json")
+    assert code == 0
+    [component] = json.loads(out)["components"]
+    assert component["name"] == "jupyter_hub"
+    assert component["shared_with"] == ["stg"]
+    head = bot.world.repo("lsc-sde/iac-flux-jupyter").resolve("refs/heads/release/0.2.105")
+    assert component["branch_head"] == head
+
+
+@pytest.mark.usefixtures("github_env")
+def test_versions_in_a_terminal_reads_like_slack() -> None:
+    code, out, _ = run("versions", "prod", "jupyter_hub")
+    assert code == 0
+    assert "release/0.2.105" in out
+    assert "rolls out to *prod* and *stg*" in out
+
+
+@pytest.mark.usefixtures("github_env")
+def test_an_unknown_name_exits_non_zero_with_a_helpful_message() -> None:
+    code, out, err = run("versions", "prod", "jupiter", "--json")
+    assert code == 1
+    assert out == ""
+    assert "Did you mean `jupyter_hub`?" in err
+
+
+def test_check_config_accepts_the_sandbox_config(bot: Sandbox) -> None:
+    code, out, _ = run("check-config", str(bot.world.config_path))
+    assert code == 0
+    assert "OK" in out
+    assert "5 environments" in out
+
+
+def test_check_config_names_each_mistake_with_its_line(tmp_path: Path) -> None:
+    config = tmp_path / "slackbot.yml"
+    config.write_text("core:\n  repository: not-a-repo\nenvironments:\n  prod: {brnch: prod}\n")
+    code, _, err = run("check-config", str(config))
+    assert code == 2
+    assert "line 2: core.repository: 'not-a-repo' is not a repository name" in err
+    assert "line 4: environments.prod.brnch: Extra inputs are not permitted" in err
+
+
+def test_serve_in_http_mode_answers_health_checks_and_signed_commands(bot: Sandbox, tmp_path: Path) -> None:
+    with SlackEmulator() as slack:
+        env = {
+            **os.environ,
+            "SLACKBOT_CONFIG": str(bot.world.config_path),
+            "GITHUB_TOKEN": SANDBOX_GITHUB_TOKEN,
+            "GITHUB_API_URL": bot.github.base_url,
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": "serve-test-secret",
+            "SLACK_API_URL": slack.api_url,
+            "SLACK_APP_TOKEN": "",
+        }
+        env.pop("SLACK_APP_TOKEN")
+        process = subprocess.Popen(
+            [*SLACKBOT, "serve", "--http", "--port", "0"],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stderr is not None
+            line = ""
+            deadline = time.monotonic() + 30
+            while "Serving HTTP on" not in line and time.monotonic() < deadline:
+                line = process.stderr.readline()
+            match = re.search(r"http://127\.0\.0\.1:(\d+)/slack/events", line)
+            assert match, line
+            base = f"http://127.0.0.1:{match.group(1)}"
+            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as health:  # noqa: S310
+                assert health.status == 200
+            user = SlackUser(slack)
+            payload = user.slash_command_payload("/versions prod jupyter_hub")
+            assert HttpDelivery(base, "serve-test-secret").send_command(payload).status == 200
+            [answer] = slack.wait_for(lambda: slack.responses(payload["response_url"]), timeout=15)
+            assert "release/0.2.105" in json.dumps(answer)
+            assert HttpDelivery(base, "wrong-secret").send_command(payload).status == 401
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def test_the_demo_runs_a_scripted_conversation() -> None:
+    script = "/versions\n/versions prod jupyter_hub\n/versions prod jupiter\nhelp\nquit\n"
+    result = subprocess.run(
+        [*SLACKBOT, "demo"], input=script, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "> /versions prod jupyter_hub" in result.stdout
+    assert "rolls out to *prod* and *stg*" in result.stdout
+    assert "Did you mean `jupyter_hub`?" in result.stdout
+    assert result.stdout.rstrip().endswith("Sandbox stopped.")
