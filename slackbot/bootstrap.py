@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from github import Auth, Github, GithubRetry
 from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from slackbot.adapters.github import GitHubSource, web_base_from_api
+from slackbot.adapters.github import GitHubForge, web_base_from_api
+from slackbot.adapters.slack_web import SlackDirectory, SlackThreads
+from slackbot.adapters.store import Store
+from slackbot.domain.hotfix import Hotfix
+from slackbot.services.hotfix import HotfixPolicy, HotfixService
 from slackbot.services.versions import EnvironmentSpec, VersionService
 from slackbot.settings import BotConfig, Secrets
 from slackbot.slack.app import create_app
@@ -21,12 +28,40 @@ class SetupError(Exception):
 class Bot:
     config: BotConfig
     secrets: Secrets
-    source: GitHubSource
+    source: GitHubForge
     versions: VersionService
+    store: Store
+    hotfixes: HotfixService
+    slack: WebClient | None
 
     def close(self) -> None:
         self.versions.close()
         self.source.close()
+        self.store.close()
+
+
+class NoThreads:
+    """Threads when no Slack token is configured (a terminal-only operator): nothing is posted."""
+
+    def open_thread(self, hotfix: Hotfix, links: Mapping[str, str]) -> str:
+        return ""
+
+    def update_thread(self, hotfix: Hotfix, links: Mapping[str, str]) -> None:
+        return None
+
+    def reply(self, hotfix: Hotfix, text: str) -> None:
+        return None
+
+    def link(self, hotfix: Hotfix) -> str | None:
+        return None
+
+
+class NoDirectory:
+    def usergroup_members(self, usergroup: str) -> frozenset[str]:
+        return frozenset()
+
+    def channel_name(self, channel_id: str) -> str | None:
+        return None
 
 
 def github_auth(secrets: Secrets) -> Auth.Auth | None:
@@ -58,12 +93,28 @@ def build_github(secrets: Secrets) -> Github:
         seconds_between_writes=1.0,
         # A person is waiting: retry briefly, never sleep for an hour on a rate limit.
         retry=GithubRetry(total=2, backoff_factor=0.2, max_rate_limit_wait=5, secondary_rate_wait=5),
-        pool_size=48,  # as many connections as the adapter has reading threads
+        pool_size=48,
+        lazy=True,  # get_repo() costs no request; the first real call does the work  # as many connections as the adapter has reading threads
     )
 
 
+def build_slack_client(secrets: Secrets) -> WebClient | None:
+    if secrets.slack_bot_token is None:
+        return None
+    client = WebClient(token=secrets.slack_bot_token.get_secret_value(), base_url=secrets.slack_api_url)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def database_url(config: BotConfig, secrets: Secrets) -> str:
+    """The environment's SLACKBOT_DATABASE_URL (it may hold a password) wins over the file's."""
+    if secrets.slackbot_database_url is not None:
+        return secrets.slackbot_database_url.get_secret_value()
+    return config.database_url
+
+
 def build_bot(config: BotConfig, secrets: Secrets) -> Bot:
-    source = GitHubSource(build_github(secrets), web_base=web_base_from_api(secrets.github_api_url))
+    source = GitHubForge(build_github(secrets), web_base=web_base_from_api(secrets.github_api_url))
     versions = VersionService(
         source,
         core_repository=config.core.repository,
@@ -74,19 +125,39 @@ def build_bot(config: BotConfig, secrets: Secrets) -> Bot:
         catalog=config.catalog(),
         paths=config.core.files.paths(),
     )
-    return Bot(config=config, secrets=secrets, source=source, versions=versions)
+    store = Store(database_url(config, secrets))
+    store.migrate()
+    slack = build_slack_client(secrets)
+    rules = config.hotfix
+    hotfixes = HotfixService(
+        forge=source,
+        store=store,
+        state=store,
+        versions=versions,
+        threads=SlackThreads(slack) if slack else NoThreads(),
+        directory=SlackDirectory(slack) if slack else NoDirectory(),
+        policy=HotfixPolicy(
+            core_repository=config.core.repository,
+            branch_template=rules.branch,
+            ticket_pattern=rules.ticket_pattern,
+            channel_pattern=rules.channel_pattern,
+            channels=rules.channels,
+            allowed_users=rules.allowed_users,
+            allowed_usergroups=rules.allowed_usergroups,
+            main_branch=rules.main_branch,
+        ),
+        paths=config.core.files.paths(),
+    )
+    return Bot(
+        config=config, secrets=secrets, source=source, versions=versions, store=store, hotfixes=hotfixes, slack=slack
+    )
 
 
 def build_slack_app(bot: Bot) -> App:
     secrets = bot.secrets
-    if secrets.slack_bot_token is None:
+    if bot.slack is None:
         raise SetupError("SLACK_BOT_TOKEN is not set.")
     if secrets.slack_signing_secret is None and secrets.slack_app_token is None:
         raise SetupError("SLACK_SIGNING_SECRET is not set (needed to verify Slack's requests in HTTP mode).")
     signing_secret = secrets.slack_signing_secret.get_secret_value() if secrets.slack_signing_secret else ""
-    return create_app(
-        bot_token=secrets.slack_bot_token.get_secret_value(),
-        signing_secret=signing_secret,
-        api_url=secrets.slack_api_url,
-        versions_service=bot.versions,
-    )
+    return create_app(client=bot.slack, signing_secret=signing_secret, versions=bot.versions, hotfixes=bot.hotfixes)

@@ -77,10 +77,38 @@ class ComponentConfig(_Strict):
         return None if value is None else _check_repository(value)
 
 
+class HotfixConfig(_Strict):
+    branch: str = "hotfix/{ticket}"
+    ticket_pattern: str = r"^(?:\d+|[A-Za-z][A-Za-z0-9]*-\d+)$"
+    channel_pattern: str = "^inc-"
+    channels: tuple[str, ...] = ()
+    allowed_users: tuple[str, ...] = ()
+    allowed_usergroups: tuple[str, ...] = ()
+    main_branch: str = "main"
+
+    @field_validator("ticket_pattern", "channel_pattern")
+    @classmethod
+    def _is_regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as error:
+            raise ValueError(f"'{value}' is not a valid regular expression ({error})") from None
+        return value
+
+    @field_validator("branch")
+    @classmethod
+    def _has_ticket(cls, value: str) -> str:
+        if "{ticket}" not in value:
+            raise ValueError("the hot-fix branch template must contain {ticket}, e.g. hotfix/{ticket}")
+        return value
+
+
 class BotConfig(_Strict):
     core: CoreConfig
     environments: dict[str, EnvironmentConfig] = Field(min_length=1)
     components: dict[str, ComponentConfig] = {}
+    hotfix: HotfixConfig = HotfixConfig()
+    database_url: str = "sqlite:///slackbot.db"
 
     @model_validator(mode="after")
     def _aliases_are_unambiguous(self) -> BotConfig:
@@ -123,6 +151,7 @@ class Secrets(BaseSettings):
     github_app_private_key_file: Path | None = None
     github_app_installation_id: int | None = None
     github_api_url: str = "https://api.github.com"
+    slackbot_database_url: SecretStr | None = None
 
 
 class ConfigError(Exception):

@@ -23,8 +23,10 @@ from urllib.parse import quote
 
 import requests
 from github import Github, GithubException, RateLimitExceededException, UnknownObjectException
+from github.Repository import Repository
 
 from slackbot.domain.errors import NotFound, Unavailable
+from slackbot.domain.forge import Comparison, FileText, NothingToMerge, PullInfo
 from slackbot.domain.versions import BranchSnapshot, CommitInfo
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ def web_base_from_api(api_url: str) -> str:
     return api_url.removesuffix("/api/v3")
 
 
-class GitHubSource:
+class GitHubForge:
     """Implements the SourceReader port against GitHub's REST API."""
 
     def __init__(self, github: Github, *, web_base: str, max_workers: int = 48) -> None:
@@ -75,7 +77,7 @@ class GitHubSource:
         last_head, known_missing = self._missing.get((repository, branch), ("", frozenset()))
         head_future = self._executor.submit(self.branch_head, repository, branch)
         file_futures = {
-            path: self._executor.submit(self._read_file, repository, path, branch)
+            path: self._executor.submit(self._read_file_text, repository, path, branch)
             for path in paths
             if path not in known_missing
         }
@@ -84,7 +86,7 @@ class GitHubSource:
         skipped = [path for path in paths if path in known_missing]
         if skipped and head.sha != last_head:
             # The branch moved since those files were missing: they may exist now.
-            again = {p: self._executor.submit(self._read_file, repository, p, branch) for p in skipped}
+            again = {p: self._executor.submit(self._read_file_text, repository, p, branch) for p in skipped}
             files.update({path: future.result() for path, future in again.items()})
         else:
             files.update(dict.fromkeys(skipped))
@@ -93,16 +95,25 @@ class GitHubSource:
             self._missing[(repository, branch)] = (head.sha, missing)
         return BranchSnapshot(repository=repository, branch=branch, head=head, files=files)
 
-    def web_url(self, repository: str, *, branch: str | None = None, commit: str | None = None) -> str:
+    def web_url(
+        self,
+        repository: str,
+        *,
+        branch: str | None = None,
+        commit: str | None = None,
+        compare: tuple[str, str] | None = None,
+    ) -> str:
+        if compare:
+            base, head = (quote(ref, safe="/") for ref in compare)
+            return f"{self._web_base}/{repository}/compare/{base}...{head}"
         if commit:
             return f"{self._web_base}/{repository}/commit/{commit}"
         if branch:
             return f"{self._web_base}/{repository}/tree/{quote(branch, safe='/')}"
         return f"{self._web_base}/{repository}"
 
-    # -- plumbing -------------------------------------------------------------------------------
-
-    def _read_file(self, repository: str, path: str, ref: str) -> str | None:
+    def read_file(self, repository: str, path: str, ref: str) -> FileText | None:
+        """A file's text and blob sha on a branch or commit; None when it does not exist."""
         url = f"/repos/{repository}/contents/{quote(path)}?ref={quote(ref, safe='')}"
         try:
             data = self._get(url, repository, ref)
@@ -110,7 +121,91 @@ class GitHubSource:
             return None
         if not isinstance(data, dict) or data.get("type") != "file":
             return None
-        return base64.b64decode(data.get("content", "")).decode("utf-8")
+        return FileText(text=base64.b64decode(data.get("content", "")).decode("utf-8"), sha=data["sha"])
+
+    # -- hot-fix writes: branches and pull requests only ------------------------------------------
+    # The bot never pushes to an existing branch other than the hot-fix branch it created, never
+    # force-updates a ref and never deletes anything.
+
+    def create_branch(self, repository: str, branch: str, sha: str) -> bool:
+        """Create ``branch`` at ``sha``; False when it already exists (a retry, or someone else)."""
+        try:
+            self._repo(repository).create_git_ref(ref=f"refs/heads/{branch}", sha=sha)
+        except GithubException as error:
+            if error.status == 422 and "already exists" in _message(error):
+                return False
+            raise _translate(error, repository, branch) from error
+        except requests.RequestException as error:
+            raise _unreachable(error) from error
+        return True
+
+    def compare(self, repository: str, base: str, head: str) -> Comparison:
+        url = f"/repos/{repository}/compare/{quote(base, safe='/')}...{quote(head, safe='/')}"
+        data = self._get(url, repository, head)
+        merge_base = (data.get("merge_base_commit") or {}).get("sha")
+        return Comparison(
+            status=data["status"],
+            ahead_by=data["ahead_by"],
+            behind_by=data["behind_by"],
+            merge_base=merge_base,
+        )
+
+    def find_pull(self, repository: str, head: str, base: str) -> PullInfo | None:
+        """The open pull request from ``head`` into ``base``, if there is one."""
+        owner = repository.split("/", 1)[0]
+        url = f"/repos/{repository}/pulls?state=open&head={quote(owner + ':' + head, safe='')}&base={quote(base, safe='')}"
+        pulls = self._get(url, repository, head)
+        return _pull_info(pulls[0]) if pulls else None
+
+    def pull(self, repository: str, number: int) -> PullInfo:
+        return _pull_info(self._get(f"/repos/{repository}/pulls/{number}", repository, f"#{number}"))
+
+    def open_pull(self, repository: str, head: str, base: str, title: str, body: str) -> PullInfo:
+        """Open a pull request, or return the one already open for the same head and base."""
+        existing = self.find_pull(repository, head, base)
+        if existing is not None:
+            return existing
+        try:
+            created = self._repo(repository).create_pull(base=base, head=head, title=title, body=body)
+        except GithubException as error:
+            text = _message(error)
+            if error.status == 422 and "No commits between" in text:
+                raise NothingToMerge(
+                    f"`{head}` has no commits that `{base}` lacks yet, so GitHub cannot open a pull request."
+                ) from error
+            if error.status == 422 and "already exists" in text:  # a retried POST or a concurrent click
+                found = self.find_pull(repository, head, base)
+                if found is not None:
+                    return found
+            raise _translate(error, repository, head) from error
+        except requests.RequestException as error:
+            raise _unreachable(error) from error
+        return _pull_info(created.raw_data)
+
+    def commit_file(
+        self, repository: str, branch: str, path: str, text: str, message: str, replaces: str
+    ) -> str:
+        """Commit a new version of one file to ``branch`` (the hot-fix branch); returns the commit sha.
+
+        ``replaces`` is the blob sha of the version being replaced: GitHub refuses the commit (409)
+        if the file changed since it was read, instead of silently overwriting someone's change.
+        """
+        try:
+            result = self._repo(repository).update_file(path, message, text, replaces, branch=branch)
+        except GithubException as error:
+            raise _translate(error, repository, branch) from error
+        except requests.RequestException as error:
+            raise _unreachable(error) from error
+        return str(result["commit"].sha)
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _repo(self, repository: str) -> Repository:
+        return self._github.get_repo(repository)  # lazy (see build_github): no request until used
+
+    def _read_file_text(self, repository: str, path: str, ref: str) -> str | None:
+        found = self.read_file(repository, path, ref)
+        return found.text if found else None
 
     def _get(self, url: str, repository: str, branch: str) -> Any:
         """A conditional GET: the cached answer on 304, the new one (and its ETag) on 200."""
@@ -121,15 +216,8 @@ class GitHubSource:
             status, response_headers, body = self._github.requester.requestJson("GET", url, headers=headers)
         except GithubException as error:  # PyGithub's retry gives up on long rate-limit waits this way
             raise _translate(error, repository, branch) from error
-        except requests.exceptions.RetryError as error:  # PyGithub's retries ran out on 5xx answers
-            code = re.search(r"too many (\d{3}) error responses", str(error))
-            raise Unavailable(
-                f"GitHub is having trouble (HTTP {code.group(1) if code else '5xx'}); try again in a minute."
-            ) from error
         except requests.RequestException as error:
-            raise Unavailable(
-                f"GitHub could not be reached ({type(error).__name__}); try again shortly."
-            ) from error
+            raise _unreachable(error) from error
         if status == 304 and cached:
             with self._lock:
                 self._etags.move_to_end(url)
@@ -147,6 +235,37 @@ class GitHubSource:
                 while len(self._etags) > _CACHE_ENTRIES:
                     self._etags.popitem(last=False)
         return data
+
+
+def _unreachable(error: requests.RequestException) -> Unavailable:
+    if isinstance(error, requests.exceptions.RetryError):  # PyGithub's retries ran out on 5xx answers
+        code = re.search(r"too many (\d{3}) error responses", str(error))
+        return Unavailable(
+            f"GitHub is having trouble (HTTP {code.group(1) if code else '5xx'}); try again in a minute."
+        )
+    return Unavailable(f"GitHub could not be reached ({type(error).__name__}); try again shortly.")
+
+
+def _message(error: GithubException) -> str:
+    """GitHub's message, including the per-field messages of a 422 'Validation Failed'."""
+    data = error.data if isinstance(error.data, dict) else {}
+    parts = [str(data.get("message", ""))]
+    parts += [str(e.get("message", "")) for e in data.get("errors", []) if isinstance(e, dict)]
+    return " ".join(p for p in parts if p)
+
+
+def _pull_info(data: dict[str, Any]) -> PullInfo:
+    return PullInfo(
+        number=data["number"],
+        url=data["html_url"],
+        state=data["state"],
+        merged=bool(data.get("merged") or data.get("merged_at")),
+        head=data["head"]["ref"],
+        base=data["base"]["ref"],
+        title=data.get("title") or "",
+        merge_sha=data.get("merge_commit_sha") if data.get("merged") or data.get("merged_at") else None,
+        mergeable=data.get("mergeable"),
+    )
 
 
 def _json(body: str) -> Any:

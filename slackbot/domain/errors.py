@@ -17,3 +17,11 @@ class Unavailable(BotError):
 
 class UsageError(BotError):
     """The command was typed in a way the bot does not understand."""
+
+
+class NotPermitted(BotError):
+    """The person or the channel may not do this; nothing was changed."""
+
+
+class Conflict(BotError):
+    """The forge holds something in the way (a branch of the same name on another base, ...)."""

@@ -7,10 +7,20 @@ answers with GitHub's JSON shapes, status codes and messages, ETags and conditio
 304 does not count against the rate limit), rate-limit headers, and pagination ``Link`` headers.
 Pull requests and commit statuses persist as JSON inside each bare repository
 (``NAME.git/emulator/``), so a restart keeps them; merges write real merge commits.
+:func:`merge_pull_request` merges as a person pressing GitHub's button would, through the same
+code as ``PUT .../pulls/{n}/merge`` (the demo console and scripts use it).
 
-Test hooks: ``requests`` (a log of every request), ``inject_fault`` (answer the next matching
-requests with an error, e.g. 502 or a rate-limit 403), ``delay`` (latency before every answer)
-and ``token`` (401 "Bad credentials" for any other token).
+Writes: refs (create; update fast-forward only unless ``force``), file contents (``PUT
+.../contents/{path}``), pull requests, merges and commit statuses. Branches matching a pattern in
+``NAME.git/emulator-protected`` behave as GitHub's protected branches that require pull requests:
+a merge of a pull request may move them, nothing else (contents 409 and ref updates 422 "Changes
+must be made through a pull request."). Deleting refs or files is not emulated (404).
+
+Test hooks: ``requests`` (a log of every request, writes and refusals included),
+``inject_fault`` (answer the next matching requests with an error, e.g. 502 or a rate-limit 403),
+``delay`` (latency before every answer), ``token`` (401 "Bad credentials" for any other token)
+and ``write_limit_per_minute`` (GitHub's secondary rate limit: 403 with ``Retry-After: 60`` for
+writes beyond it; off by default).
 
 Only the standard library and the ``git`` CLI (see :mod:`slackbot.sandbox.gitrepo`).
 """
@@ -30,11 +40,13 @@ import os
 import re
 import socket
 import socketserver
+import sys
 import tempfile
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -42,6 +54,9 @@ from types import TracebackType
 from typing import Any
 
 from slackbot.sandbox.gitrepo import CommitInfo, GitError, GitRepo, Identity, Signature, TreeEntry
+
+if sys.platform != "win32":
+    import fcntl
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +69,12 @@ GITHUB_COMMITTER = Identity("GitHub", "noreply@github.com")
 PROTECTED_FILE = "emulator-protected"  # branch patterns (fnmatch), one a line, in NAME.git/
 STATE_DIR = "emulator"  # pulls.json and statuses.json, in NAME.git/
 STATUS_STATES = ("error", "failure", "pending", "success")
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+WRITE_WINDOW = 60.0  # seconds; the secondary rate limit counts writes per minute
+SECONDARY_RATE_LIMIT_MESSAGE = (
+    "You have exceeded a secondary rate limit and have been temporarily blocked from content creation. "
+    "Please retry your request again later."
+)
 
 Json = dict[str, Any]
 
@@ -416,6 +437,37 @@ def _load_state(repo: _Repo, name: str) -> Json:
     return data
 
 
+_STATE_LOCK = threading.RLock()
+_state_files: dict[Path, tuple[int, int]] = {}  # lock file -> (descriptor, depth); guarded by _STATE_LOCK
+
+
+@contextlib.contextmanager
+def _state_lock(repo: _Repo) -> Iterator[None]:
+    """Hold the pull requests and statuses of ``repo`` (read-modify-write, merges).
+
+    Threads of this process wait on one lock; other processes (``slackbot sandbox github`` and a
+    script merging with :func:`merge_pull_request`) on an advisory lock on ``NAME.git/emulator/lock``.
+    Re-entrant within a thread.
+    """
+    path = repo.git.path / STATE_DIR / "lock"
+    with _STATE_LOCK:
+        fd, depth = _state_files.get(path, (-1, 0))
+        if depth == 0:
+            path.parent.mkdir(exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            if sys.platform != "win32":
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        _state_files[path] = (fd, depth + 1)
+        try:
+            yield
+        finally:
+            fd, depth = _state_files.pop(path)
+            if depth > 1:
+                _state_files[path] = (fd, depth - 1)
+            else:
+                os.close(fd)  # releases the flock
+
+
 def _save_state(repo: _Repo, name: str, data: Json) -> None:
     path = repo.state_path(name)
     path.parent.mkdir(exist_ok=True)
@@ -434,7 +486,6 @@ class _Api:
     def __init__(self, repos_dir: Path, base_url: str) -> None:
         self.repos_dir = repos_dir
         self.base_url = base_url
-        self.lock = threading.RLock()  # guards pull requests, statuses and merges
 
     def repo(self, req: _Request) -> _Repo:
         owner, name = req.args["owner"], req.args["repo"]
@@ -612,13 +663,44 @@ def create_ref(api: _Api, req: _Request) -> _Reply:
     full = repo.git.full_sha(sha) if re.fullmatch(r"[0-9a-f]{40}", sha) else None
     if full is None:
         raise ApiError(422, "Object does not exist")
-    with api.lock:
+    with _state_lock(repo):
         if not repo.git.create_ref(name, full):
             raise ApiError(422, "Reference already exists")
     log.info("created %s at %s in %s", name, full[:12], repo.full_name)
     return _Reply(
         201, _ref_json(repo, name, full), {"Location": repo.api("git/refs", name.removeprefix("refs/"))}
     )
+
+
+def update_git_ref(api: _Api, req: _Request) -> _Reply:
+    """PATCH .../git/refs/{ref}: fast-forward only unless ``force``; protected branches refuse both."""
+    repo = api.repo(req)
+    name = f"refs/{req.args['ref']}"
+    sha, force = req.json_field("sha"), req.json_field("force", False) is True
+    if not isinstance(sha, str):
+        raise ApiError(422, 'Invalid request.\n\n"sha" wasn\'t supplied.')
+    with _state_lock(repo):
+        current = repo.git.ref(name)
+        if current is None:
+            raise ApiError(422, "Reference does not exist")
+        full = repo.git.full_sha(sha) if re.fullmatch(r"[0-9a-f]{40}", sha) else None
+        if full is None:
+            raise ApiError(422, "Object does not exist")
+        fast_forward = repo.git.is_ancestor(current, full)
+        if name.startswith("refs/heads/") and repo.protected(name.removeprefix("refs/heads/")):
+            # What github.com answers for a branch whose protection requires pull requests.
+            refusal = "Changes must be made through a pull request."
+            if force and not fast_forward:
+                refusal += " Cannot force-push to this branch"
+            raise ApiError(422, refusal)
+        if not fast_forward and not force:
+            raise ApiError(422, "Update is not a fast forward")
+        try:
+            repo.git.update_ref(name, full, current, message="update via the API")
+        except GitError as exc:  # moved by a push since we read it
+            raise ApiError(422, "Update is not a fast forward") from exc
+    log.info("moved %s to %s in %s%s", name, full[:12], repo.full_name, " (forced)" if force else "")
+    return _Reply(200, _ref_json(repo, name, full))
 
 
 # -- endpoints: git objects, contents, commits, compare -------------------------------------------------
@@ -689,6 +771,73 @@ def get_contents(api: _Api, req: _Request) -> _Reply:
         return _Reply(200, [_content_json(repo, ref, child) for child in children])
     data = repo.git.read_blob(entry.sha) if entry.type == "blob" else None
     return _Reply(200, _content_json(repo, ref, entry, data))
+
+
+def put_contents(api: _Api, req: _Request) -> _Reply:
+    """Create (201) or update (200) one file with a new commit on a branch (the default one if none)."""
+    repo = api.repo(req)
+    path = _content_path(req.args["path"])
+    message, content = req.json_field("message"), req.json_field("content")
+    missing = [n for n, v in (("message", message), ("content", content)) if not isinstance(v, str)]
+    if missing:
+        names = ", ".join(f'"{n}"' for n in missing)
+        verb = "wasn't" if len(missing) == 1 else "weren't"
+        raise ApiError(422, f"Invalid request.\n\n{names} {verb} supplied.")
+    try:
+        data = base64.b64decode("".join(str(content).split()), validate=True)
+    except ValueError as exc:
+        raise ApiError(422, "content is not valid Base64") from exc
+    branch = req.json_field("branch") or repo.default_branch()
+    sha = req.json_field("sha")
+    author, committer = _identity_field(req, "author"), _identity_field(req, "committer")
+    # As on GitHub: each defaults to the other, both to the authenticated user.
+    committer = committer or author or BOT_IDENTITY
+    author = author or committer
+    with _state_lock(repo):
+        parent = repo.git.ref(f"refs/heads/{branch}") if isinstance(branch, str) else None
+        if parent is None:
+            raise _not_found(f"Branch {branch} not found")
+        entry = repo.git.tree_entry(parent, path)
+        if entry is not None and not (isinstance(sha, str) and sha):
+            raise ApiError(422, 'Invalid request.\n\n"sha" wasn\'t supplied.')
+        if entry is not None and (sha != entry.sha or entry.type != "blob"):
+            raise ApiError(409, f"{path} does not match {sha}")
+        if repo.protected(branch):
+            raise ApiError(409, "Changes must be made through a pull request.")
+        try:
+            tree = repo.git.tree_with_files(parent, {path: data})
+        except GitError as exc:  # e.g. a file where the path needs a folder
+            raise ApiError(422, f"Invalid request.\n\n{path} is not a valid path for a file.") from exc
+        commit = repo.git.commit_tree(tree, [parent], message, author=author, committer=committer)
+        try:
+            repo.git.update_ref(f"refs/heads/{branch}", commit, parent, message=f"contents: {path}")
+        except GitError as exc:  # a push landed since we read the branch
+            raise ApiError(409, f"{path} does not match {sha}") from exc
+    written = repo.git.tree_entry(commit, path)
+    info = repo.git.commit_info(commit)
+    if written is None or info is None:
+        raise ApiError(500, "Server Error")
+    log.info("%s %s on %s of %s", "updated" if entry else "created", path, branch, repo.full_name)
+    body = {"content": _content_json(repo, branch, written), "commit": _git_commit_json(repo, info)}
+    return _Reply(200 if entry is not None else 201, body)
+
+
+def _content_path(raw: str) -> str:
+    path = raw.strip("/")
+    parts = path.split("/")
+    if not path or any(p in ("", ".", "..", ".git") or "\0" in p for p in parts):
+        raise ApiError(422, "path contains a malformed path component")
+    return path
+
+
+def _identity_field(req: _Request, name: str) -> Identity | None:
+    value = req.json_field(name)
+    if not isinstance(value, dict):
+        return None
+    person, email = value.get("name"), value.get("email")
+    if not isinstance(person, str) or not isinstance(email, str) or not person or not email:
+        raise ApiError(422, f'Invalid request.\n\n"name" and "email" are required in "{name}".')
+    return Identity(person, email)
 
 
 def get_commit(api: _Api, req: _Request) -> _Reply:
@@ -779,7 +928,7 @@ def create_status(api: _Api, req: _Request) -> _Reply:
                 "message": (f"state is not included in the list: {state}"),
             }
         )
-    with api.lock:
+    with _state_lock(repo):
         data = _load_state(repo, "statuses")
         status_id = int(data.get("next_id", 1))
         now = _now()
@@ -803,7 +952,7 @@ def _statuses_for(api: _Api, repo: _Repo, ref: str) -> tuple[str, list[Json]]:
     sha = repo.git.resolve(ref)
     if sha is None:
         raise _not_found()
-    with api.lock:
+    with _state_lock(repo):
         stored = _load_state(repo, "statuses").get("statuses", [])
     return sha, sorted((s for s in stored if s["sha"] == sha), key=lambda s: -int(s["id"]))  # newest first
 
@@ -949,7 +1098,7 @@ def _pull_json(repo: _Repo, pr: Json, *, full: bool = True) -> Json:
                 "mergeable": mergeable,
                 "rebaseable": mergeable,
                 "mergeable_state": mergeable_state,
-                "merged_by": bot if merged else None,
+                "merged_by": _login_json(repo, pr.get("merged_by") or BOT_LOGIN) if merged else None,
                 "comments": 0,
                 "review_comments": 0,
                 "maintainer_can_modify": False,
@@ -962,6 +1111,10 @@ def _pull_json(repo: _Repo, pr: Json, *, full: bool = True) -> Json:
     return body
 
 
+def _login_json(repo: _Repo, login: str) -> Json:
+    return _user_json(repo.base_url, login, "Bot" if login == BOT_LOGIN else "User")
+
+
 def list_pulls(api: _Api, req: _Request) -> _Reply:
     repo = api.repo(req)
     state = req.params.get("state", "open")
@@ -969,7 +1122,7 @@ def list_pulls(api: _Api, req: _Request) -> _Reply:
     base = req.params.get("base")
     # Like GitHub, `head` filters only in the form OWNER:BRANCH; a bare branch name is ignored.
     head_owner, _, head_ref = head.partition(":") if ":" in head else ("", "", "")
-    with api.lock:
+    with _state_lock(repo):
         pulls = _pulls(repo)
     selected = [
         pr
@@ -987,7 +1140,7 @@ def list_pulls(api: _Api, req: _Request) -> _Reply:
 
 def get_pull(api: _Api, req: _Request) -> _Reply:
     repo = api.repo(req)
-    with api.lock:
+    with _state_lock(repo):
         _data, pr = _find_pull(repo, req.args["number"])
         return _Reply(200, _pull_json(repo, pr))
 
@@ -1007,7 +1160,7 @@ def create_pull(api: _Api, req: _Request) -> _Reply:
     base_sha = repo.git.ref(f"refs/heads/{base}")
     if base_sha is None:
         raise _pr_field_error("base", "invalid")
-    with api.lock:
+    with _state_lock(repo):
         data = _load_state(repo, "pulls")
         pulls = data.setdefault("pulls", [])
         if any(p["state"] == "open" and p["head_ref"] == head_ref and p["base_ref"] == base for p in pulls):
@@ -1031,6 +1184,7 @@ def create_pull(api: _Api, req: _Request) -> _Reply:
             "closed_at": None,
             "merged_at": None,
             "merge_commit_sha": None,
+            "merged_by": None,
         }
         pulls.append(pr)
         data["next_number"] = number + 1
@@ -1042,7 +1196,7 @@ def create_pull(api: _Api, req: _Request) -> _Reply:
 
 def update_pull(api: _Api, req: _Request) -> _Reply:
     repo = api.repo(req)
-    with api.lock:
+    with _state_lock(repo):
         data, pr = _find_pull(repo, req.args["number"])
         for name in ("title", "body"):
             if isinstance(req.json_field(name), str):
@@ -1070,7 +1224,7 @@ def update_pull(api: _Api, req: _Request) -> _Reply:
 def pull_merged(api: _Api, req: _Request) -> _Reply:
     """GET .../pulls/N/merge: 204 if merged, else 404 (PyGithub's PullRequest.is_merged)."""
     repo = api.repo(req)
-    with api.lock:
+    with _state_lock(repo):
         _data, pr = _find_pull(repo, req.args["number"])
     if pr["merged_at"] is None:
         raise _not_found()
@@ -1082,24 +1236,51 @@ def merge_pull(api: _Api, req: _Request) -> _Reply:
     method = req.json_field("merge_method", "merge")
     if method not in ("merge", "squash", "rebase"):
         raise _validation_failed({"resource": "PullRequest", "field": "merge_method", "code": "invalid"})
+    expected, title, message = (req.json_field(n) for n in ("sha", "commit_title", "commit_message"))
+    sha = _merge(
+        repo,
+        req.args["number"],
+        method=method,
+        expected_head=expected if isinstance(expected, str) else None,
+        commit_title=title if isinstance(title, str) and title else None,
+        commit_message=message if isinstance(message, str) else None,
+        merged_by=BOT_LOGIN,  # the authenticated user
+    )
+    return _Reply(200, {"sha": sha, "merged": True, "message": "Pull Request successfully merged"})
+
+
+def _merge(
+    repo: _Repo,
+    number: str,
+    *,
+    method: str,
+    expected_head: str | None,
+    commit_title: str | None,
+    commit_message: str | None,
+    merged_by: str,
+) -> str:
+    """Merge pull request ``number`` as GitHub's button (and PUT .../merge) does; the merge commit's sha."""
     if method == "rebase":
         raise ApiError(405, "Rebase merges are not supported by the sandbox GitHub emulator.")
-    with api.lock:
-        data, pr = _find_pull(repo, req.args["number"])
+    with _state_lock(repo):
+        data, pr = _find_pull(repo, number)
         if pr["state"] != "open":
             raise ApiError(405, "Pull Request is not mergeable")
         if pr["draft"]:
             raise ApiError(405, "Pull Request is still a draft")
         head_sha, base_sha = _pull_shas(repo, pr)
-        expected = req.json_field("sha")
-        if isinstance(expected, str) and expected != head_sha:
+        if expected_head is not None and expected_head != head_sha:
             raise ApiError(409, "Head branch was modified. Review and try the merge again.")
         tree = repo.git.merge_tree(base_sha, head_sha)
         if tree is None:
             raise ApiError(405, "Pull Request is not mergeable")
-        message = _merge_message(repo, pr, req, method=method, base=base_sha, head=head_sha)
+        message = _merge_message(
+            repo, pr, method=method, base=base_sha, head=head_sha, title=commit_title, text=commit_message
+        )
         parents = [base_sha, head_sha] if method == "merge" else [base_sha]
-        sha = repo.git.commit_tree(tree, parents, message, author=BOT_IDENTITY, committer=GITHUB_COMMITTER)
+        sha = repo.git.commit_tree(
+            tree, parents, message, author=_login_identity(merged_by), committer=GITHUB_COMMITTER
+        )
         try:
             # Compare-and-swap: a push that raced us must not be overwritten.
             repo.git.update_ref(
@@ -1115,6 +1296,7 @@ def merge_pull(api: _Api, req: _Request) -> _Reply:
             closed_at=now,
             updated_at=now,
             merge_commit_sha=sha,
+            merged_by=merged_by,
             head_sha=head_sha,
             base_sha=base_sha,
         )
@@ -1122,28 +1304,30 @@ def merge_pull(api: _Api, req: _Request) -> _Reply:
     log.info(
         "merged pull request #%d into %s of %s as %s", pr["number"], pr["base_ref"], repo.full_name, sha[:12]
     )
-    return _Reply(200, {"sha": sha, "merged": True, "message": "Pull Request successfully merged"})
+    return sha
 
 
-def _merge_message(repo: _Repo, pr: Json, req: _Request, *, method: str, base: str, head: str) -> str:
+def _login_identity(login: str) -> Identity:
+    return BOT_IDENTITY if login == BOT_LOGIN else Identity(login, f"{login}@users.noreply.example.test")
+
+
+def _merge_message(
+    repo: _Repo, pr: Json, *, method: str, base: str, head: str, title: str | None, text: str | None
+) -> str:
     number = pr["number"]
     if method == "squash":
-        title = req.json_field("commit_title") or f"{pr['title']} (#{number})"
+        title = title or f"{pr['title']} (#{number})"
         default = "\n".join(f"* {c.message.splitlines()[0]}" for c in repo.git.commits_between(base, head))
     else:
-        title = (
-            req.json_field("commit_title")
-            or f"Merge pull request #{number} from {repo.owner}/{pr['head_ref']}"
-        )
+        title = title or f"Merge pull request #{number} from {repo.owner}/{pr['head_ref']}"
         default = pr["title"]
-    message = req.json_field("commit_message")
-    text = message if isinstance(message, str) else default
-    return f"{title}\n\n{text}" if text else str(title)
+    body = text if text is not None else default
+    return f"{title}\n\n{body}" if body else title
 
 
 def list_pull_commits(api: _Api, req: _Request) -> _Reply:
     repo = api.repo(req)
-    with api.lock:
+    with _state_lock(repo):
         _data, pr = _find_pull(repo, req.args["number"])
     head, base = _pull_shas(repo, pr)
     return _page(api, req, [_commit_json(repo, c) for c in repo.git.commits_between(base, head)])
@@ -1151,7 +1335,7 @@ def list_pull_commits(api: _Api, req: _Request) -> _Reply:
 
 def list_pull_files(api: _Api, req: _Request) -> _Reply:
     repo = api.repo(req)
-    with api.lock:
+    with _state_lock(repo):
         _data, pr = _find_pull(repo, req.args["number"])
     head, base = _pull_shas(repo, pr)
     return _page(api, req, _files_json(repo, repo.git.merge_base(base, head) or base, head))
@@ -1163,7 +1347,7 @@ def commit_pulls(api: _Api, req: _Request) -> _Reply:
     sha = repo.git.resolve(req.args["ref"])
     if sha is None:
         raise ApiError(422, f"No commit found for SHA: {req.args['ref']}")
-    with api.lock:
+    with _state_lock(repo):
         pulls = _pulls(repo)
     found = []
     for pr in pulls:
@@ -1173,6 +1357,66 @@ def commit_pulls(api: _Api, req: _Request) -> _Reply:
         ):
             found.append(_pull_json(repo, pr, full=False))
     return _page(api, req, found)
+
+
+# -- the same, without HTTP (demo console, scripts) ---------------------------------------------------
+
+
+def _local_repo(repo_dir: Path) -> _Repo:
+    git = GitRepo(Path(repo_dir))
+    if not git.exists():
+        raise _not_found()
+    return _Repo(git.path.parent.name, git.path.name.removesuffix(".git"), git, base_url="")
+
+
+def merge_pull_request(
+    repo_dir: Path,
+    number: int,
+    *,
+    merged_by: str = BOT_LOGIN,
+    merge_method: str = "merge",
+    sha: str | None = None,
+) -> str:
+    """Merge pull request ``number`` of the bare repository ``repo_dir`` exactly as
+    ``PUT .../pulls/{number}/merge`` does (same code, same state, same lock), as ``merged_by``.
+
+    Returns the merge commit's sha; raises :class:`ApiError` with GitHub's status and message
+    (404 no such pull request, 405 "Pull Request is not mergeable", 409 head moved past ``sha``).
+    """
+    return _merge(
+        _local_repo(repo_dir),
+        str(number),
+        method=merge_method,
+        expected_head=sha,
+        commit_title=None,
+        commit_message=None,
+        merged_by=merged_by,
+    )
+
+
+def pull_request_summaries(repo_dir: Path) -> list[Json]:
+    """Every pull request of ``repo_dir``, oldest first: number, title, head, base, state, merged,
+    merged_by, merge_commit_sha and mergeable (computed now, None unless open)."""
+    repo = _local_repo(repo_dir)
+    with _state_lock(repo):
+        pulls = _pulls(repo)
+    summaries = []
+    for pr in sorted(pulls, key=lambda p: int(p["number"])):
+        head, base = _pull_shas(repo, pr)
+        summaries.append(
+            {
+                "number": pr["number"],
+                "title": pr["title"],
+                "head": pr["head_ref"],
+                "base": pr["base_ref"],
+                "state": pr["state"],
+                "merged": pr["merged_at"] is not None,
+                "merged_by": pr.get("merged_by") or (BOT_LOGIN if pr["merged_at"] else None),
+                "merge_commit_sha": pr["merge_commit_sha"],
+                "mergeable": repo.git.merge_tree(base, head) is not None if pr["state"] == "open" else None,
+            }
+        )
+    return summaries
 
 
 # -- routing ------------------------------------------------------------------------------------------
@@ -1196,11 +1440,13 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("POST", _REPO + r"/git/refs", create_ref),
         ("GET", _REPO + r"/git/ref/(?P<ref>.+)", get_ref),
         ("GET", _REPO + r"/git/refs/(?P<ref>.+)", get_refs_prefix),
+        ("PATCH", _REPO + r"/git/refs/(?P<ref>.+)", update_git_ref),
         ("GET", _REPO + r"/git/matching-refs(?:/(?P<ref>.*))?", get_matching_refs),
         ("GET", _REPO + r"/git/commits/(?P<sha>[^/]+)", get_git_commit),
         ("GET", _REPO + r"/git/blobs/(?P<sha>[^/]+)", get_blob),
         ("GET", _REPO + r"/git/trees/(?P<sha>.+)", get_tree),
         ("GET", _REPO + r"/contents(?:/(?P<path>.*))?", get_contents),
+        ("PUT", _REPO + r"/contents/(?P<path>.+)", put_contents),
         ("GET", _REPO + r"/commits", list_commits),
         ("GET", _REPO + r"/commits/(?P<ref>.+)/statuses", list_statuses),
         ("GET", _REPO + r"/commits/(?P<ref>.+)/status", combined_status),
@@ -1298,11 +1544,15 @@ class GitHubEmulator:
         delay: float = 0.0,
         token: str | None = None,
         rate_limit: int = RATE_LIMIT,
+        write_limit_per_minute: int | None = None,
     ) -> None:
         self.repos_dir = Path(repos_dir)
         self.delay = delay
         self._token = token
         self.rate_limit = rate_limit
+        # GitHub's secondary rate limit on content creation; None (the default) never limits.
+        self.write_limit_per_minute = write_limit_per_minute
+        self._writes: deque[float] = deque()  # monotonic times of recent writes
         server_class = _Server6 if ":" in host else _Server
         self._server = server_class((host, port), _Handler)
         self._server.emulator = self
@@ -1455,6 +1705,8 @@ class GitHubEmulator:
         try:
             self._check_token(headers.get("authorization"))
             self._check_rate_limit()
+            if method in WRITE_METHODS:
+                self._check_write_limit()
             handler, args = _route(method, raw_path)
             params = {k: v[0] for k, v in urllib.parse.parse_qs(query, keep_blank_values=True).items()}
             request = _Request(method, raw_path, params, _parse_json(body), args)
@@ -1495,6 +1747,20 @@ class GitHubEmulator:
                 f"API rate limit exceeded for user ID {_stable_id(f'user:{BOT_LOGIN}')}.",
                 headers={"X-RateLimit-Remaining": "0"},
             )
+
+    def _check_write_limit(self) -> None:
+        limit = self.write_limit_per_minute
+        if limit is None:
+            return
+        now = time.monotonic()
+        with self._lock:
+            while self._writes and now - self._writes[0] >= WRITE_WINDOW:
+                self._writes.popleft()
+            refused = len(self._writes) >= limit
+            if not refused:
+                self._writes.append(now)
+        if refused:
+            raise ApiError(403, SECONDARY_RATE_LIMIT_MESSAGE, headers={"Retry-After": str(int(WRITE_WINDOW))})
 
     def _roll_window(self) -> None:
         if time.time() - self._window_start >= RATE_WINDOW:

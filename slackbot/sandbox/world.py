@@ -45,7 +45,12 @@ Component repositories, each with ``main`` and every release branch an environme
   (INC-2187)").
 
 Both forgotten back-merges merge cleanly into main. Branches ``main`` and ``release/*`` (and the
-core repository's environment branches) are listed as protected for the emulator.
+core repository's environment branches) are listed as protected for the emulator: only merging
+a pull request moves them through its API.
+
+For the demo console and scripts, standing in for people: ``commit_file`` (a developer's push),
+``merge_pull`` (a reviewer pressing GitHub's merge button) and ``open_pulls`` (what GitHub's pull
+request list shows).
 """
 
 from __future__ import annotations
@@ -61,9 +66,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from slackbot.sandbox.github_emulator import ApiError, merge_pull_request, pull_request_summaries
 from slackbot.sandbox.gitrepo import GitRepo, Identity, commit_file
 
-__all__ = ["CORE_REPOSITORY", "WORLD_DATA", "World", "commit_file", "seed_world"]
+__all__ = [
+    "CORE_REPOSITORY",
+    "WORLD_DATA",
+    "ApiError",
+    "World",
+    "commit_file",
+    "merge_pull",
+    "open_pulls",
+    "seed_world",
+]
 
 WORLD_DATA = Path(__file__).with_name("world")
 CORE_REPOSITORY = "lsc-sde/iac-flux-lscsde"
@@ -106,6 +121,30 @@ def seed_world(root: Path) -> World:
     if not world.config_path.exists():
         _write_atomically(world.config_path, (WORLD_DATA / "slackbot.yml").read_bytes())
     return world
+
+
+# -- standing in for a person on GitHub ------------------------------------------------------------
+
+
+def merge_pull(repos_dir: Path, repository: str, number: int, *, merged_by: str = "demo-reviewer") -> str:
+    """Merge pull request ``number`` of ``owner/name`` as ``merged_by`` pressing GitHub's button.
+
+    The same code path as the emulator's ``PUT .../pulls/{number}/merge`` (a real merge commit,
+    the pull request closed and marked merged by ``merged_by``); safe while an emulator serves the
+    same repositories, in this process or another. Returns the merge commit's sha. Raises
+    :class:`ApiError` with GitHub's status and message: 404 "Not Found" (no such repository or pull
+    request), 405 "Pull Request is not mergeable" (closed, already merged, or conflicting).
+    """
+    return merge_pull_request(Path(repos_dir) / f"{repository}.git", number, merged_by=merged_by)
+
+
+def open_pulls(repos_dir: Path, repository: str, *, include_closed: bool = False) -> list[dict[str, Any]]:
+    """The pull requests of ``owner/name`` that are open (all of them with ``include_closed``),
+    oldest first, each as a dict: number, title, head, base (branch names), state ("open" or
+    "closed"), merged, merged_by, merge_commit_sha, mergeable (whether head merges cleanly into
+    base now; None unless open)."""
+    pulls = pull_request_summaries(Path(repos_dir) / f"{repository}.git")
+    return [pr for pr in pulls if include_closed or pr["state"] == "open"]
 
 
 # -- replaying repositories.toml ---------------------------------------------------------------

@@ -7,24 +7,25 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from slackbot.services.hotfix import HotfixService
 from slackbot.services.versions import VersionService
 from slackbot.slack import errors
-from slackbot.slack.commands import versions
+from slackbot.slack.actions import hotfix as hotfix_actions
+from slackbot.slack.commands import hotfix as hotfix_command
+from slackbot.slack.commands import versions as versions_command
+from slackbot.slack.views import hotfix as hotfix_views
 
 
 def create_app(
     *,
-    bot_token: str,
+    client: WebClient,
     signing_secret: str,
-    api_url: str,
-    versions_service: VersionService,
+    versions: VersionService,
+    hotfixes: HotfixService,
     token_verification: bool = True,
 ) -> App:
     """Build the Bolt app; nothing happens at import time and nothing global is touched."""
-    client = WebClient(token=bot_token, base_url=api_url)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     app = App(
         client=client,
         # Listeners ack at once and then wait on GitHub; Bolt's default of 5 threads would make
@@ -35,5 +36,8 @@ def create_app(
         logger=logging.getLogger("slackbot.bolt"),
     )
     errors.register(app)
-    versions.register(app, versions_service)
+    versions_command.register(app, versions)
+    hotfix_command.register(app, hotfixes)
+    hotfix_actions.register(app, hotfixes)
+    hotfix_views.register(app, hotfixes)
     return app

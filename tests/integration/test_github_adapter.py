@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from slackbot.adapters.github import GitHubSource, web_base_from_api
+from slackbot.adapters.github import GitHubForge, web_base_from_api
 from slackbot.bootstrap import build_github
 from slackbot.domain.errors import NotFound, Unavailable
 from slackbot.sandbox.github_emulator import GitHubEmulator
@@ -20,19 +20,19 @@ FLUX = "core/flux-config.yaml"
 LEGACY = "core/deployment-config.yaml"
 
 
-def make_source(emulator: GitHubEmulator, token: str = EMULATOR_TOKEN) -> GitHubSource:
+def make_source(emulator: GitHubEmulator, token: str = EMULATOR_TOKEN) -> GitHubForge:
     secrets = Secrets(github_token=SecretStr(token), github_api_url=emulator.base_url)
-    return GitHubSource(build_github(secrets), web_base=web_base_from_api(emulator.base_url))
+    return GitHubForge(build_github(secrets), web_base=web_base_from_api(emulator.base_url))
 
 
 @pytest.fixture
-def source(github_emulator: GitHubEmulator) -> Iterator[GitHubSource]:
+def source(github_emulator: GitHubEmulator) -> Iterator[GitHubForge]:
     adapter = make_source(github_emulator)
     yield adapter
     adapter.close()
 
 
-def test_a_branch_is_read_with_its_head_and_files(source: GitHubSource, sandbox_world: World) -> None:
+def test_a_branch_is_read_with_its_head_and_files(source: GitHubForge, sandbox_world: World) -> None:
     snapshot = source.read_branch(CORE, "prod", [FLUX, LEGACY])
     assert snapshot.head.sha == sandbox_world.repo(CORE).resolve("refs/heads/prod")
     assert "release/0.2.105" in (snapshot.files[FLUX] or "")
@@ -40,7 +40,7 @@ def test_a_branch_is_read_with_its_head_and_files(source: GitHubSource, sandbox_
 
 
 def test_asking_again_when_nothing_changed_costs_no_rate_limit(
-    source: GitHubSource, github_emulator: GitHubEmulator
+    source: GitHubForge, github_emulator: GitHubEmulator
 ) -> None:
     source.read_branch(CORE, "prod", [FLUX, LEGACY])
     github_emulator.clear_log()
@@ -52,7 +52,7 @@ def test_asking_again_when_nothing_changed_costs_no_rate_limit(
 
 
 def test_a_file_added_later_is_found_once_the_branch_moves(
-    source: GitHubSource, sandbox_world: World
+    source: GitHubForge, sandbox_world: World
 ) -> None:
     assert source.read_branch(CORE, "prod", [LEGACY]).files[LEGACY] is None
     commit_file(sandbox_world.repo_dir(CORE), "prod", LEGACY, "data: {}\n", "Add a legacy file")
@@ -60,7 +60,7 @@ def test_a_file_added_later_is_found_once_the_branch_moves(
 
 
 def test_a_branch_head_carries_the_commit_for_people(
-    source: GitHubSource, github_emulator: GitHubEmulator
+    source: GitHubForge, github_emulator: GitHubEmulator
 ) -> None:
     head = source.branch_head("lsc-sde/iac-flux-jupyter", "release/0.2.105")
     assert len(head.sha) == 40
@@ -68,20 +68,20 @@ def test_a_branch_head_carries_the_commit_for_people(
     assert head.url == f"{github_emulator.base_url}/lsc-sde/iac-flux-jupyter/commit/{head.sha}"
 
 
-def test_a_missing_branch_and_a_missing_repository_are_told_apart(source: GitHubSource) -> None:
+def test_a_missing_branch_and_a_missing_repository_are_told_apart(source: GitHubForge) -> None:
     with pytest.raises(NotFound, match=r"`lsc-sde/iac-flux-jupyter` has no branch `release/9\.9\.9`"):
         source.branch_head("lsc-sde/iac-flux-jupyter", "release/9.9.9")
     with pytest.raises(NotFound, match="GitHub has no repository `lsc-sde/nope`"):
         source.read_branch("lsc-sde/nope", "prod", [FLUX])
 
 
-def test_github_errors_become_sentences(source: GitHubSource, github_emulator: GitHubEmulator) -> None:
+def test_github_errors_become_sentences(source: GitHubForge, github_emulator: GitHubEmulator) -> None:
     github_emulator.inject_fault("GET", r"/branches/", 502, times=10)
     with pytest.raises(Unavailable, match=r"GitHub is having trouble \(HTTP 502\)|could not be reached"):
         source.branch_head(CORE, "prod")
 
 
-def test_a_rate_limit_says_when_to_come_back(source: GitHubSource, github_emulator: GitHubEmulator) -> None:
+def test_a_rate_limit_says_when_to_come_back(source: GitHubForge, github_emulator: GitHubEmulator) -> None:
     github_emulator.inject_fault(
         "GET",
         r"/branches/",

@@ -43,6 +43,15 @@ class FakeSource:
         sha, _ = self._branch(repository, branch)
         return CommitInfo(sha=sha, message=f"head of {branch}", author="dev", date="2026-11-01T09:00:00Z")
 
-    def web_url(self, repository: str, *, branch: str | None = None, commit: str | None = None) -> str:
+    def web_url(
+        self,
+        repository: str,
+        *,
+        branch: str | None = None,
+        commit: str | None = None,
+        compare: tuple[str, str] | None = None,
+    ) -> str:
+        if compare:
+            return f"https://forge.test/{repository}/compare/{compare[0]}...{compare[1]}"
         suffix = f"/commit/{commit}" if commit else f"/tree/{branch}" if branch else ""
         return f"https://forge.test/{repository}{suffix}"

@@ -1,0 +1,149 @@
+"""A hot-fix and the stages it moves through. Pure: no I/O, no Slack, no GitHub, no database.
+
+Two shapes share one lifecycle:
+
+- a *branch* hot-fix: ``hotfix/TICKET`` is cut from the branch an environment pins (a component's
+  release branch, or for the core repository the environment branch itself), pull-requested back
+  into it, and once merged that base branch is back-merged into ``main``;
+- a *pin* hot-fix: one value in a core file on an environment branch (chart version, image or
+  flux branch) is changed through a pull request. Environment branches differ from ``main`` on
+  purpose, so a pin needs no back-merge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    COMPONENT = "component"  # a component's release branch
+    CORE = "core"  # the core flux repository's environment branch
+    PIN = "pin"  # one version pin in a core file
+
+
+class Stage(StrEnum):
+    STARTING = "starting"  # recorded, branch not confirmed yet (a crash here is finished by a retry)
+    BRANCHED = "branched"  # hotfix branch exists; waiting for commits
+    PR_OPEN = "pr_open"  # pull request into the base branch is open
+    MERGED = "merged"  # merged into the base branch: rolling out
+    BACKMERGE_OPEN = "backmerge_open"  # pull request from the base branch into main is open
+    DONE = "done"  # back-merged (or, for a pin, merged)
+    CANCELLED = "cancelled"  # no longer tracked; nothing was deleted
+
+    @property
+    def is_active(self) -> bool:
+        return self not in {Stage.DONE, Stage.CANCELLED}
+
+
+# The order stages are shown in, and the only forward moves the lifecycle allows.
+STAGE_ORDER = (
+    Stage.STARTING,
+    Stage.BRANCHED,
+    Stage.PR_OPEN,
+    Stage.MERGED,
+    Stage.BACKMERGE_OPEN,
+    Stage.DONE,
+)
+
+
+class PinField(StrEnum):
+    CHART = "chart"  # components.<name>.chart_version in the helm file
+    IMAGE = "image"  # components.<name>.image in the image file
+    BRANCH = "branch"  # components.<name>.repository.branch in the flux file
+
+
+@dataclass(frozen=True)
+class PinChange:
+    """Change one pinned value in one core file."""
+
+    field: PinField
+    path: str  # the core file, e.g. core/helm-config.yaml
+    old: str | None
+    new: str
+
+
+@dataclass(frozen=True)
+class PullRequestRef:
+    number: int
+    url: str
+
+
+@dataclass(frozen=True)
+class Hotfix:
+    """One hot-fix as the bot tracks it. GitHub stays the source of truth for branches and pulls;
+    this records what git cannot: who, where in Slack, and what the bot has already announced."""
+
+    ticket: str
+    kind: Kind
+    environment: str
+    component: str  # "core" for core-repository hot-fixes
+    repository: str
+    base_branch: str  # where hotfix/TICKET was cut and where its pull request goes
+    branch: str  # hotfix/TICKET
+    started_by: str  # Slack user id (or "cli:<user>")
+    channel_id: str
+    summary: str = ""
+    base_sha: str | None = None
+    stage: Stage = Stage.STARTING
+    thread_ts: str | None = None
+    pull: PullRequestRef | None = None
+    merge_sha: str | None = None
+    backmerge: PullRequestRef | None = None
+    rollout_environments: tuple[str, ...] = ()
+    pin: PinChange | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def needs_backmerge(self) -> bool:
+        return self.kind is not Kind.PIN
+
+    @property
+    def backmerge_target(self) -> str:
+        return "main"
+
+    def moved_to(self, stage: Stage, **changes: object) -> Hotfix:
+        """This hot-fix at a later stage (never backwards; cancelling is always allowed)."""
+        if stage is not Stage.CANCELLED and _rank(stage) < _rank(self.stage):
+            raise ValueError(f"a hot-fix cannot go back from {self.stage} to {stage}")
+        return replace(self, stage=stage, **changes)  # type: ignore[arg-type]
+
+
+def _rank(stage: Stage) -> int:
+    return STAGE_ORDER.index(stage) if stage in STAGE_ORDER else len(STAGE_ORDER)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who did what to which hot-fix, when, and how it ended."""
+
+    actor: str
+    action: str
+    ticket: str
+    result: str  # "ok", "refused: …", "failed: …"
+    detail: str = ""
+    at: datetime | None = None
+    hotfix_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A change of state worth one reply in the hot-fix's thread."""
+
+    text: str
+    links: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (label, url)
+
+
+class DuplicateHotfix(Exception):
+    """An active hot-fix already has this ticket in this repository."""
+
+    def __init__(self, existing: Hotfix) -> None:
+        super().__init__(f"{existing.ticket} is already an active hot-fix of {existing.repository}")
+        self.existing = existing
+
+
+class StaleHotfix(Exception):
+    """A hot-fix was saved by someone else since it was read; read it again and retry."""

@@ -1,0 +1,396 @@
+"""Change one pinned value in a core file, leaving every other byte as it was. Pure: text in, text out.
+
+A round-trip dump with ruamel.yaml keeps comments but can still re-indent or reflow parts of a file,
+so the edit is surgical instead: compose the document (as :mod:`core_files` does), find the value's
+scalar node, and splice the new value into the original text between the node's marks. Everything
+outside those marks (comments, CRLF line endings, anchors, key order, a trailing ``# comment``) is
+untouched by construction.
+
+Quoting: a quoted value keeps its quote style, the new value escaped for it. A plain value stays
+plain when the new value reads back as the same plain string in the same place (block or flow);
+otherwise it is double-quoted. So ``3.2.1`` -> ``3.2.2`` stays plain, while a plain value replaced by
+``1.10`` (a float under YAML 1.2, which Helm would read as 1.1), ``true``, ``a: b`` or ``@x`` gets
+double quotes. An empty (null) value gets the new value after its colon.
+
+Afterwards the result is parsed again with the :mod:`core_files` parser: the pin must read exactly
+the new value and every other pin of every component must be unchanged, else
+:class:`ConfigFileError` (a safety net; nothing is returned).
+
+Refused, each with a sentence: a component or key missing from the file (adding keys is out of
+scope), a value that is a mapping or list, a block scalar, a value shared through an anchor or
+inherited through ``<<``, a new value with spaces or control characters, and a new value equal to
+the old one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from slackbot.domain.core_files import (
+    DEFAULT_CORE_PATHS,
+    CorePaths,
+    _describe,
+    _is_null,
+    _line,
+    _render,
+    _scalar_text,
+    _single_document,
+    parse_flux_config,
+    parse_helm_config,
+    parse_image_config,
+)
+from slackbot.domain.errors import BotError, NotFound, UsageError
+from slackbot.domain.hotfix import PinField
+from slackbot.domain.tickets import check_ref_name
+from slackbot.domain.versions import ConfigFileError, FileRef, Pins
+
+__all__ = ["PIN_KEYS", "PinNotEditable", "PinNotFound", "edit_pin", "pin_path"]
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+# Where each pin lives below ``components.<name>``.
+PIN_KEYS: dict[PinField, tuple[str, ...]] = {
+    PinField.CHART: ("chart_version",),
+    PinField.IMAGE: ("image",),
+    PinField.BRANCH: ("repository", "branch"),
+}
+
+_PARSERS: dict[PinField, Callable[[str, FileRef], dict[str, Pins]]] = {
+    PinField.CHART: parse_helm_config,
+    PinField.IMAGE: parse_image_config,
+    PinField.BRANCH: parse_flux_config,
+}
+
+_PIN_ATTRIBUTE = {PinField.CHART: "chart_version", PinField.IMAGE: "image", PinField.BRANCH: "branch"}
+
+
+def pin_path(field: PinField, paths: CorePaths = DEFAULT_CORE_PATHS) -> str:
+    """The core file holding ``field``: helm, image or flux config."""
+    return {PinField.CHART: paths.helm, PinField.IMAGE: paths.image, PinField.BRANCH: paths.flux}[field]
+
+
+class PinNotFound(NotFound):
+    """The component or the pin's key is not in the file; the bot changes existing pins only."""
+
+    def __init__(self, ref: FileRef, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.ref = ref
+        self.line = line
+
+
+class PinNotEditable(BotError):
+    """The pin exists but is not a single value the bot can safely change on its own."""
+
+    def __init__(self, ref: FileRef, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.ref = ref
+        self.line = line
+
+
+@dataclass(frozen=True)
+class _Target:
+    node: ScalarNode
+    key: ScalarNode
+    flow: bool  # inside a flow mapping or sequence: `,[]{}` end a plain scalar there
+
+
+def _where(ref: FileRef) -> str:
+    return f"`{ref.path}` on `{ref.branch}`"
+
+
+def _explicit(mapping: MappingNode, key: str) -> tuple[ScalarNode, Node] | None:
+    """The entry written under ``key`` in this mapping itself (not merged in through ``<<``)."""
+    for key_node, value_node in mapping.value:
+        if isinstance(key_node, ScalarNode) and key_node.tag != _MERGE_TAG and _render(key_node) == key:
+            return key_node, value_node
+    return None
+
+
+def _merged_in(mapping: MappingNode, key: str) -> bool:
+    """Whether ``key`` reaches this mapping through a ``<<`` merge."""
+    for key_node, value_node in mapping.value:
+        if isinstance(key_node, ScalarNode) and key_node.tag == _MERGE_TAG:
+            sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+            for source in sources:
+                if isinstance(source, MappingNode) and (
+                    _explicit(source, key) is not None or _merged_in(source, key)
+                ):
+                    return True
+    return False
+
+
+def _reference_counts(root: Node) -> dict[int, int]:
+    """How many places in the document refer to each node (more than one: an alias shares it)."""
+    counts: dict[int, int] = {id(root): 1}
+    seen: set[int] = set()
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        children: list[Node] = []
+        if isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                children.extend((key_node, value_node))
+        elif isinstance(node, SequenceNode):
+            children.extend(node.value)
+        for child in children:
+            counts[id(child)] = counts.get(id(child), 0) + 1
+            pending.append(child)
+    return counts
+
+
+def _find(root: Node | None, ref: FileRef, component: str, field: PinField) -> _Target:
+    dotted = ".".join(("components", component, *PIN_KEYS[field]))
+    if not isinstance(root, MappingNode):  # an empty file; the parser has refused other shapes
+        raise PinNotFound(ref, f"{_where(ref)} has no component `{component}`; add it by hand.")
+    counts = _reference_counts(root)
+    components = _explicit(root, "components")
+    if components is None or not isinstance(components[1], MappingNode):
+        raise PinNotFound(ref, f"{_where(ref)} has no component `{component}`; add it by hand.")
+    flow = bool(components[1].flow_style)
+    entry = _explicit(components[1], component)
+    if entry is None:
+        raise PinNotFound(ref, f"{_where(ref)} has no component `{component}`; add it by hand.")
+    key_node, node = entry
+    path = ["components", component]
+    for key in PIN_KEYS[field]:
+        here = ".".join(path)
+        if counts.get(id(node), 0) > 1:
+            raise PinNotEditable(
+                ref,
+                f"`{here}` in {_where(ref)} is shared with other entries through an anchor, so changing "
+                f"it would change them too; edit the file by hand.",
+                _line(node),
+            )
+        if not isinstance(node, MappingNode):
+            raise PinNotFound(
+                ref,
+                f"`{here}` in {_where(ref)} has no `{'.'.join(PIN_KEYS[field])}` (it is "
+                f"{_describe(node)}); the bot only changes pins that are already there, so add it by hand.",
+                _line(key_node),
+            )
+        flow = flow or bool(node.flow_style)
+        found = _explicit(node, key)
+        if found is None:
+            if _merged_in(node, key):
+                raise PinNotEditable(
+                    ref,
+                    f"`{here}.{key}` in {_where(ref)} is inherited through `<<`, so changing it would "
+                    f"change other components too; edit the file by hand.",
+                    _line(key_node),
+                )
+            raise PinNotFound(
+                ref,
+                f"{_where(ref)} has no `{key}` under `{here}`; the bot only changes pins that are already "
+                f"there, so add it by hand.",
+                _line(key_node),
+            )
+        key_node, node = found
+        path.append(key)
+    if counts.get(id(node), 0) > 1:
+        raise PinNotEditable(
+            ref,
+            f"`{dotted}` in {_where(ref)} is shared with other entries through an anchor, so changing it "
+            f"would change them too; edit the file by hand.",
+            _line(node),
+        )
+    if not isinstance(node, ScalarNode):
+        raise PinNotEditable(
+            ref,
+            f"`{dotted}` in {_where(ref)} is {_describe(node)}, not one value; the bot changes single "
+            f"values only, so edit it by hand.",
+            _line(node),
+        )
+    if node.style in ("|", ">"):
+        raise PinNotEditable(
+            ref,
+            f"`{dotted}` in {_where(ref)} is written as a block scalar (`{node.style}`); "
+            f"write it on one line or edit it by hand.",
+            _line(node),
+        )
+    return _Target(node=node, key=key_node, flow=flow)
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering the new value
+# --------------------------------------------------------------------------------------------
+
+_YAML_11 = re.compile(r"\A(?:\ufeff)?(?:#[^\n]*\n|\s*\n)*%YAML\s+1\.1\b")
+
+
+def _reads_back_plain(value: str, prefix: str, flow: bool, yaml_11: bool) -> bool:
+    """Whether ``value`` written plain (after ``prefix``: an anchor or tag) reads back as exactly
+    this string, plain, in a block or flow mapping."""
+    body = f"{{k: {prefix}{value}}}\n" if flow else f"k: {prefix}{value}\n"
+    document = f"%YAML 1.1\n---\n{body}" if yaml_11 else body
+    try:
+        root = YAML().compose(document)
+    except YAMLError:
+        return False
+    if not isinstance(root, MappingNode) or len(root.value) != 1:
+        return False
+    node = root.value[0][1]
+    return (
+        isinstance(node, ScalarNode)
+        and node.style is None
+        and node.tag == _STR_TAG
+        and node.value == value
+        and not node.comment
+    )
+
+
+def _double_quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _single_quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _value_start(text: str, start: int, end: int) -> int:
+    """Skip an anchor (``&v``) and a tag (``!!str``) written before the value itself."""
+    index = start
+    while index < end and text[index] in "&!":
+        while index < end and not text[index].isspace():
+            index += 1
+        while index < end and text[index].isspace():
+            index += 1
+    return index
+
+
+def _colon_after(text: str, key: ScalarNode) -> int | None:
+    """The index just after the ``:`` that follows ``key``."""
+    index = int(key.end_mark.index)
+    while index < len(text) and text[index] in " \t":
+        index += 1
+    return index + 1 if index < len(text) and text[index] == ":" else None
+
+
+def _splice(text: str, ref: FileRef, target: _Target, new_value: str) -> str:
+    node = target.node
+    start, end = int(node.start_mark.index), int(node.end_mark.index)
+    yaml_11 = _YAML_11.match(text) is not None
+    if start == end:  # an empty value (null): write it after the key's colon
+        colon = _colon_after(text, target.key)
+        if colon is None:
+            raise PinNotEditable(
+                ref, f"the empty value at line {_line(node)} of {_where(ref)} has no `:`; edit it by hand."
+            )
+        rendered = (
+            new_value if _reads_back_plain(new_value, "", target.flow, yaml_11) else _double_quoted(new_value)
+        )
+        return f"{text[:colon]} {rendered}{text[colon:]}"
+    value_start = _value_start(text, start, end)
+    prefix = text[start:value_start]
+    if node.style == "'":
+        rendered = _single_quoted(new_value)
+    elif node.style == '"':
+        rendered = _double_quoted(new_value)
+    elif _reads_back_plain(new_value, prefix, target.flow, yaml_11):
+        rendered = new_value
+    else:
+        rendered = _double_quoted(new_value)
+    return text[:value_start] + rendered + text[end:]
+
+
+# --------------------------------------------------------------------------------------------
+# The edit
+# --------------------------------------------------------------------------------------------
+
+
+def _check_new_value(field: PinField, new_value: str) -> None:
+    if not new_value:
+        raise UsageError(f"The new {field.value} is empty; give a value such as {_EXAMPLES[field]}.")
+    if any(ch.isspace() or not ch.isprintable() for ch in new_value):
+        raise UsageError(
+            f"The new {field.value} `{_shown(new_value)}` contains spaces or control characters; "
+            f"give a value such as {_EXAMPLES[field]}."
+        )
+    if field is PinField.BRANCH:
+        check_ref_name(new_value)
+
+
+_EXAMPLES = {PinField.CHART: "`3.2.2`", PinField.IMAGE: "`repo/name:tag`", PinField.BRANCH: "`release/0.2.106`"}
+
+
+def _shown(value: str) -> str:
+    shown = "".join(ch if ch.isprintable() else "?" for ch in value).replace("`", "'")
+    return shown if len(shown) <= 60 else shown[:59] + "…"
+
+
+def _pin(pins: Pins, field: PinField) -> str | None:
+    value: str | None = getattr(pins, _PIN_ATTRIBUTE[field])
+    return value
+
+
+def _with_pin(pins: Pins, field: PinField, value: str) -> Pins:
+    return Pins(
+        branch=value if field is PinField.BRANCH else pins.branch,
+        chart_version=value if field is PinField.CHART else pins.chart_version,
+        image=value if field is PinField.IMAGE else pins.image,
+        extra=dict(pins.extra),
+    )
+
+
+def _same(left: Pins, right: Pins) -> bool:
+    return (left.branch, left.chart_version, left.image, dict(left.extra)) == (
+        right.branch,
+        right.chart_version,
+        right.image,
+        dict(right.extra),
+    )
+
+
+def edit_pin(text: str, ref: FileRef, component: str, field: PinField, new_value: str) -> tuple[str, str | None]:
+    """``text`` with ``components.<component>``'s ``field`` set to ``new_value``, and the old value
+    as written (None when it was empty/null).
+
+    ``text`` is the file for ``field`` (:func:`pin_path`): ``chart_version`` in the helm config,
+    ``image`` in the image config, ``repository.branch`` in the flux config. ``ref`` names it in
+    messages. Raises :class:`ConfigFileError` for a file that cannot be read (or an edit that would
+    change anything else), :class:`PinNotFound`, :class:`PinNotEditable`, :class:`UsageError` for a
+    bad or unchanged value, and :class:`tickets.InvalidTicket` for a branch git would refuse.
+    """
+    _check_new_value(field, new_value)
+    parse = _PARSERS[field]
+    before = parse(text, ref)  # refuses malformed files, wrong shapes and duplicate keys with a line
+    target = _find(_single_document(text, ref), ref, component, field)
+    old = None if _is_null(target.node) else _scalar_text(target.node)
+    if old == new_value:
+        raise UsageError(f"{ref.branch} already pins {field.value} {new_value} for {component}.")
+
+    new_text = _splice(text, ref, target, new_value)
+
+    after = parse(new_text, ref)
+    line = _line(target.node)
+    if set(after) != set(before):
+        raise ConfigFileError(ref, f"changing the {field.value} of `{component}` would change the components", line)
+    if _pin(after[component], field) != new_value:
+        raise ConfigFileError(
+            ref,
+            f"after the edit the {field.value} of `{component}` would read "
+            f"`{_pin(after[component], field)}` instead of `{new_value}`; edit the file by hand",
+            line,
+        )
+    changed = sorted(
+        name
+        for name, pins in before.items()
+        if not _same(after[name], _with_pin(pins, field, new_value) if name == component else pins)
+    )
+    if changed:
+        raise ConfigFileError(
+            ref,
+            f"changing the {field.value} of `{component}` would also change {', '.join(changed)}; "
+            "edit the file by hand",
+            line,
+        )
+    return new_text, old

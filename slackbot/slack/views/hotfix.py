@@ -1,0 +1,51 @@
+"""The start-a-hot-fix modal that `/hotfix` alone opens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from slackbot.domain.errors import BotError
+from slackbot.domain.hotfix_commands import Start
+from slackbot.domain.tickets import validate_ticket
+from slackbot.services.hotfix import Actor, HotfixService
+from slackbot.slack import hotfix_blocks
+from slackbot.slack.commands.hotfix import dispatch
+from slackbot.slack.errors import user_sentence
+
+
+def _value(values: dict[str, Any], block: str) -> str:
+    element = values.get(block, {}).get("value", {})
+    selected = element.get("selected_option") or {}
+    return str(selected.get("value") or element.get("value") or "").strip()
+
+
+def register(app: App, hotfixes: HotfixService) -> None:
+    @app.view(hotfix_blocks.START_MODAL)
+    def start_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        values = view["state"]["values"]
+        ticket = _value(values, "ticket") or None
+        if ticket:
+            try:
+                validate_ticket(ticket, hotfixes.policy.ticket_pattern)
+            except BotError as error:
+                ack(response_action="errors", errors={"ticket": str(error)[:150]})
+                return
+        ack()  # close the modal; the answer follows as an ephemeral message in the channel
+        channel_id = view.get("private_metadata", "")
+        user_id = body["user"]["id"]
+        actor = Actor(user_id=user_id, channel_id=channel_id)
+        command = Start(
+            environment=_value(values, "environment"),
+            component=_value(values, "component"),
+            ticket=ticket,
+            summary=_value(values, "summary"),
+        )
+        try:
+            message = dispatch(hotfixes, command, actor)
+            text = message.text
+        except Exception as error:
+            text = user_sentence(error)
+        client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
