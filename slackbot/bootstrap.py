@@ -93,8 +93,8 @@ def build_github(secrets: Secrets) -> Github:
         seconds_between_writes=1.0,
         # A person is waiting: retry briefly, never sleep for an hour on a rate limit.
         retry=GithubRetry(total=2, backoff_factor=0.2, max_rate_limit_wait=5, secondary_rate_wait=5),
-        pool_size=48,
-        lazy=True,  # get_repo() costs no request; the first real call does the work  # as many connections as the adapter has reading threads
+        pool_size=48,  # as many connections as the adapter has reading threads
+        lazy=True,  # get_repo() costs no request; the first real call does the work
     )
 
 
@@ -149,7 +149,13 @@ def build_bot(config: BotConfig, secrets: Secrets) -> Bot:
         paths=config.core.files.paths(),
     )
     return Bot(
-        config=config, secrets=secrets, source=source, versions=versions, store=store, hotfixes=hotfixes, slack=slack
+        config=config,
+        secrets=secrets,
+        source=source,
+        versions=versions,
+        store=store,
+        hotfixes=hotfixes,
+        slack=slack,
     )
 
 
@@ -160,4 +166,6 @@ def build_slack_app(bot: Bot) -> App:
     if secrets.slack_signing_secret is None and secrets.slack_app_token is None:
         raise SetupError("SLACK_SIGNING_SECRET is not set (needed to verify Slack's requests in HTTP mode).")
     signing_secret = secrets.slack_signing_secret.get_secret_value() if secrets.slack_signing_secret else ""
-    return create_app(client=bot.slack, signing_secret=signing_secret, versions=bot.versions, hotfixes=bot.hotfixes)
+    return create_app(
+        client=bot.slack, signing_secret=signing_secret, versions=bot.versions, hotfixes=bot.hotfixes
+    )

@@ -23,6 +23,10 @@ app = typer.Typer(
 )
 sandbox_app = typer.Typer(help="Run the built-in emulators on their own.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
+hotfix_app = typer.Typer(
+    help="The `/hotfix` commands from a terminal (an operator's own credentials).", no_args_is_help=True
+)
+app.add_typer(hotfix_app, name="hotfix")
 
 ConfigOption = Annotated[
     Path | None,
@@ -120,6 +124,141 @@ def component_document(report: ComponentReport) -> dict[str, Any]:
     detail["branch_head"] = head.sha if head else None
     detail["shared_with"] = list(report.shared_with)
     return versions_document(report.environment, [detail])
+
+
+def _run_hotfix(config: Path | None, channel: str | None, run: Any) -> None:
+    """Build the bot, run one hot-fix command as the terminal's user, print its answer."""
+    import getpass
+
+    from slackbot.bootstrap import build_bot
+    from slackbot.sandbox.render import render_message
+    from slackbot.services.hotfix import Actor
+
+    bot_config, secrets = _load(config)
+    bot = build_bot(bot_config, secrets)
+    actor = Actor(user_id=getpass.getuser(), channel_id=channel or "", via="cli")
+    try:
+        message = run(bot.hotfixes, actor)
+        if message is not None:
+            typer.echo(render_message(message.text, [b.to_dict() for b in message.blocks]))
+    except BotError as error:
+        raise _fail(str(error)) from None
+    finally:
+        bot.close()
+
+
+ChannelOption = Annotated[
+    str | None,
+    typer.Option("--channel", help="Slack channel id for the hot-fix thread (needs SLACK_BOT_TOKEN)."),
+]
+
+
+@hotfix_app.command("start")
+def hotfix_start(
+    environment: Annotated[str, typer.Argument(help="Environment, e.g. prod.")],
+    component: Annotated[str, typer.Argument(help="Component, or `core` for the core repository.")],
+    ticket: Annotated[str, typer.Argument(help="Ticket, e.g. INC-123.")],
+    summary: Annotated[str, typer.Option(help="What is broken.")] = "",
+    chart: Annotated[str | None, typer.Option(help="Pin hot-fix: new chart version.")] = None,
+    image: Annotated[str | None, typer.Option(help="Pin hot-fix: new image.")] = None,
+    branch: Annotated[str | None, typer.Option(help="Pin hot-fix: new flux branch.")] = None,
+    channel: ChannelOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Cut hotfix/TICKET from the branch ENV pins for COMPONENT (or change one pin)."""
+    from slackbot.domain.hotfix_commands import parse_hotfix
+    from slackbot.slack.commands.hotfix import dispatch
+
+    flags = [
+        f"--{name} {value}"
+        for name, value in (("chart", chart), ("image", image), ("branch", branch))
+        if value
+    ]
+    text = " ".join([environment, component, *flags, ticket, summary])
+    _run_hotfix(
+        config,
+        channel,
+        lambda service, actor: dispatch(service, parse_hotfix(text, service.policy.ticket_pattern), actor),
+    )
+
+
+def _ticket_command(name: str, help_text: str) -> None:
+    def command(
+        ticket: Annotated[str, typer.Argument(help="The hot-fix's ticket.")],
+        config: ConfigOption = None,
+    ) -> None:
+        from slackbot.domain.hotfix_commands import parse_hotfix
+        from slackbot.slack.commands.hotfix import dispatch
+
+        _run_hotfix(
+            config,
+            None,
+            lambda service, actor: dispatch(
+                service, parse_hotfix(f"{name} {ticket}", service.policy.ticket_pattern), actor
+            ),
+        )
+
+    command.__doc__ = help_text
+    hotfix_app.command(name)(command)
+
+
+_ticket_command("pr", "Open the pull request from hotfix/TICKET into its base branch.")
+_ticket_command("promote", "Open (or reuse) the back-merge pull request from the base branch into main.")
+_ticket_command("cancel", "Stop tracking a hot-fix (nothing is deleted).")
+
+
+@hotfix_app.command("status")
+def hotfix_status(
+    ticket: Annotated[
+        str | None, typer.Argument(help="One ticket; all active hot-fixes when absent.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Hot-fixes with their stage and links, brought up to date with GitHub."""
+    from slackbot.slack.hotfix_blocks import status_list
+
+    def run(service: Any, actor: Any) -> Any:
+        found = service.status(ticket)
+        if as_json:
+            typer.echo(json.dumps([hotfix_document(h) for h in found], indent=2))
+            return None
+        return status_list([(h, service.links(h), service.threads.link(h)) for h in found])
+
+    _run_hotfix(config, None, run)
+
+
+def hotfix_document(hotfix: Any) -> dict[str, Any]:
+    """The documented JSON shape of `slackbot hotfix status --json` (keep it stable)."""
+    return {
+        "ticket": hotfix.ticket,
+        "kind": hotfix.kind.value,
+        "stage": hotfix.stage.value,
+        "environment": hotfix.environment,
+        "component": hotfix.component,
+        "repository": hotfix.repository,
+        "base_branch": hotfix.base_branch,
+        "base_sha": hotfix.base_sha,
+        "branch": hotfix.branch,
+        "pull_request": hotfix.pull.url if hotfix.pull else None,
+        "merge_sha": hotfix.merge_sha,
+        "backmerge_pull_request": hotfix.backmerge.url if hotfix.backmerge else None,
+        "rollout_environments": list(hotfix.rollout_environments),
+        "pin": (
+            {
+                "field": hotfix.pin.field.value,
+                "path": hotfix.pin.path,
+                "old": hotfix.pin.old,
+                "new": hotfix.pin.new,
+            }
+            if hotfix.pin
+            else None
+        ),
+        "started_by": hotfix.started_by,
+        "channel": hotfix.channel_id or None,
+        "created_at": hotfix.created_at.isoformat() if hotfix.created_at else None,
+        "updated_at": hotfix.updated_at.isoformat() if hotfix.updated_at else None,
+    }
 
 
 @app.command()

@@ -183,7 +183,7 @@ class GitHubForge:
         return _pull_info(created.raw_data)
 
     def commit_file(
-        self, repository: str, branch: str, path: str, text: str, message: str, replaces: str
+        self, repository: str, branch: str, path: str, text: str, *, message: str, replaces: str
     ) -> str:
         """Commit a new version of one file to ``branch`` (the hot-fix branch); returns the commit sha.
 

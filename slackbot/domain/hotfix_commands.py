@@ -136,7 +136,7 @@ def usage() -> str:
 
 _SPACES = re.compile(r"[\u00a0\u2007\u202f\u2000-\u200a\u3000]")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})  # noqa: RUF001
-# Autocorrect turns "--chart" into "—chart" (em dash) or "–chart" (en dash).
+# Autocorrect turns "--chart" into an em dash or an en dash followed by "chart".
 _DASHES = re.compile(r"^(?:\u2014|\u2013|\u2013-|-\u2013)(?=(?:chart|image|branch)\b)", re.IGNORECASE)
 
 
@@ -154,7 +154,7 @@ def _unquoted(value: str) -> str:
 
 def _shown(word: str) -> str:
     shown = "".join(ch if ch.isprintable() else "?" for ch in word).replace("`", "'")
-    return shown if len(shown) <= 40 else shown[:39] + "…"
+    return shown if len(shown) <= 30 else shown[:29] + "…"
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def _needs_ticket(name: str) -> UsageError:
 
 def _too_many(name: str, form: str, extra: list[str]) -> UsageError:
     return UsageError(
-        f"`/hotfix {name}` takes only {form}, but `{_shown(' '.join(extra))}` followed; "
+        f"`/hotfix {name}` takes only {form}, not `{_shown(' '.join(extra))}`: "
         f"for example `/hotfix {name} INC-123`."
     )
 
@@ -264,7 +264,9 @@ def _pin_value(option: str, field: PinField, raw: str) -> PinRequest:
     if not value:
         raise UsageError(f"`{option}` needs a value, for example {example}.")
     if any(not ch.isprintable() or ch.isspace() for ch in value):
-        raise UsageError(f"The `{option}` value `{_shown(value)}` has spaces or control characters; {example}.")
+        raise UsageError(
+            f"The `{option}` value `{_shown(value)}` has spaces or control characters; {example}."
+        )
     if field is PinField.BRANCH:
         check_ref_name(value)
     return PinRequest(field, value)
@@ -286,16 +288,17 @@ def _ticket_or_none(word: str, pattern: str, environment: str, component: str) -
     problem = ticket_problem(candidate, pattern)
     if problem is None:
         return candidate
-    from_pattern = re.fullmatch(pattern, candidate) is not None
-    if _ATTEMPTED.search(candidate) or from_pattern:
+    if _ATTEMPTED.search(candidate):
         raise InvalidTicket(
             candidate,
             problem,
             advice=(
-                f"use {describe_pattern(pattern)}; to start with a summary, give the ticket first, "
-                f"as in `/hotfix {_shown(environment)} {_shown(component)} INC-123 {_shown(word)} …`"
+                f"use {describe_pattern(pattern)} (to begin with the summary, give the ticket first: "
+                f"`/hotfix {_shown(environment)} {_shown(component)} INC-123 {_shown(word)} …`)"
             ),
         )
+    if re.fullmatch(pattern, candidate) is not None:  # the ticket's shape, refused for another reason
+        raise InvalidTicket(candidate, problem, advice=f"use {describe_pattern(pattern)}")
     return None
 
 
@@ -308,7 +311,8 @@ def _start(words: list[str], pattern: str) -> Start:
         )
     if len(words) < 2 or words[1].startswith("-"):
         raise UsageError(
-            f"`/hotfix {_shown(environment)}` needs a component too: {START_FORM}, for example {START_EXAMPLE}."
+            f"`/hotfix {_shown(environment)}` needs a component too: {START_FORM}, "
+            f"for example {START_EXAMPLE}."
         )
     component = words[1]
     pin: PinRequest | None = None
@@ -323,7 +327,9 @@ def _start(words: list[str], pattern: str) -> Start:
             name, value = option
             field = PIN_OPTIONS.get(name)
             if field is None:
-                raise UsageError(f"`{_shown(name)}` is not an option; use `--chart`, `--image` or `--branch`.")
+                raise UsageError(
+                    f"`{_shown(name)}` is not an option; use `--chart`, `--image` or `--branch`."
+                )
             if pin is not None:
                 raise UsageError("Give only one of `--chart`, `--image` or `--branch`; one pin per hot-fix.")
             if value is None:

@@ -50,7 +50,7 @@ from slackbot.domain.hotfix import PinField
 from slackbot.domain.tickets import check_ref_name
 from slackbot.domain.versions import ConfigFileError, FileRef, Pins
 
-__all__ = ["PIN_KEYS", "PinNotEditable", "PinNotFound", "edit_pin", "pin_path"]
+__all__ = ["PIN_KEYS", "PinNotEditable", "PinNotFound", "PinUnchanged", "edit_pin", "pin_path"]
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -92,6 +92,15 @@ class PinNotEditable(BotError):
         super().__init__(message)
         self.ref = ref
         self.line = line
+
+
+class PinUnchanged(UsageError):
+    """The file already pins the new value (a retry after the change was committed, or a typo)."""
+
+    def __init__(self, ref: FileRef, message: str, value: str) -> None:
+        super().__init__(message)
+        self.ref = ref
+        self.value = value
 
 
 @dataclass(frozen=True)
@@ -148,35 +157,37 @@ def _reference_counts(root: Node) -> dict[int, int]:
     return counts
 
 
+def _shared(ref: FileRef, dotted: str, node: Node) -> PinNotEditable:
+    return PinNotEditable(
+        ref,
+        f"`{dotted}` in {_where(ref)} is shared with other entries through an anchor, so changing it "
+        "would change them too; edit the file by hand.",
+        _line(node),
+    )
+
+
 def _find(root: Node | None, ref: FileRef, component: str, field: PinField) -> _Target:
-    dotted = ".".join(("components", component, *PIN_KEYS[field]))
-    if not isinstance(root, MappingNode):  # an empty file; the parser has refused other shapes
-        raise PinNotFound(ref, f"{_where(ref)} has no component `{component}`; add it by hand.")
+    """The scalar node of the pin, reached through keys written in the file itself."""
+    keys = ("components", component, *PIN_KEYS[field])
+    missing_component = f"{_where(ref)} has no component `{component}`; add it by hand."
+    if root is None:  # an empty file
+        raise PinNotFound(ref, missing_component)
     counts = _reference_counts(root)
-    components = _explicit(root, "components")
-    if components is None or not isinstance(components[1], MappingNode):
-        raise PinNotFound(ref, f"{_where(ref)} has no component `{component}`; add it by hand.")
-    flow = bool(components[1].flow_style)
-    entry = _explicit(components[1], component)
-    if entry is None:
-        raise PinNotFound(ref, f"{_where(ref)} has no component `{component}`; add it by hand.")
-    key_node, node = entry
-    path = ["components", component]
-    for key in PIN_KEYS[field]:
-        here = ".".join(path)
-        if counts.get(id(node), 0) > 1:
-            raise PinNotEditable(
-                ref,
-                f"`{here}` in {_where(ref)} is shared with other entries through an anchor, so changing "
-                f"it would change them too; edit the file by hand.",
-                _line(node),
-            )
+    node: Node = root
+    key_node: ScalarNode | None = None
+    flow = False
+    for depth, key in enumerate(keys):
+        here = ".".join(keys[:depth])
+        if depth > 0 and counts.get(id(node), 0) > 1:
+            raise _shared(ref, here, node)
         if not isinstance(node, MappingNode):
+            if depth <= 1:  # the parser has refused a top level or `components` of another shape
+                raise PinNotFound(ref, missing_component)
             raise PinNotFound(
                 ref,
-                f"`{here}` in {_where(ref)} has no `{'.'.join(PIN_KEYS[field])}` (it is "
-                f"{_describe(node)}); the bot only changes pins that are already there, so add it by hand.",
-                _line(key_node),
+                f"`{here}` in {_where(ref)} has no `{'.'.join(keys[depth:])}` (it is {_describe(node)}); "
+                "the bot only changes pins that are already there, so add it by hand.",
+                _line(key_node) if key_node is not None else None,
             )
         flow = flow or bool(node.flow_style)
         found = _explicit(node, key)
@@ -184,39 +195,37 @@ def _find(root: Node | None, ref: FileRef, component: str, field: PinField) -> _
             if _merged_in(node, key):
                 raise PinNotEditable(
                     ref,
-                    f"`{here}.{key}` in {_where(ref)} is inherited through `<<`, so changing it would "
-                    f"change other components too; edit the file by hand.",
-                    _line(key_node),
+                    f"`{'.'.join(keys[: depth + 1])}` in {_where(ref)} is inherited through `<<`, so "
+                    "changing it would change other entries too; edit the file by hand.",
+                    _line(node),
                 )
+            if depth <= 1:
+                raise PinNotFound(ref, missing_component, _line(node) if depth else None)
             raise PinNotFound(
                 ref,
-                f"{_where(ref)} has no `{key}` under `{here}`; the bot only changes pins that are already "
-                f"there, so add it by hand.",
-                _line(key_node),
+                f"{_where(ref)} has no `{key}` under `{here}`; the bot only changes pins that are "
+                "already there, so add it by hand.",
+                _line(key_node) if key_node is not None else None,
             )
         key_node, node = found
-        path.append(key)
+    dotted = ".".join(keys)
     if counts.get(id(node), 0) > 1:
-        raise PinNotEditable(
-            ref,
-            f"`{dotted}` in {_where(ref)} is shared with other entries through an anchor, so changing it "
-            f"would change them too; edit the file by hand.",
-            _line(node),
-        )
+        raise _shared(ref, dotted, node)
     if not isinstance(node, ScalarNode):
         raise PinNotEditable(
             ref,
             f"`{dotted}` in {_where(ref)} is {_describe(node)}, not one value; the bot changes single "
-            f"values only, so edit it by hand.",
+            "values only, so edit it by hand.",
             _line(node),
         )
     if node.style in ("|", ">"):
         raise PinNotEditable(
             ref,
             f"`{dotted}` in {_where(ref)} is written as a block scalar (`{node.style}`); "
-            f"write it on one line or edit it by hand.",
+            "write it on one line or edit it by hand.",
             _line(node),
         )
+    assert key_node is not None
     return _Target(node=node, key=key_node, flow=flow)
 
 
@@ -244,7 +253,7 @@ def _reads_back_plain(value: str, prefix: str, flow: bool, yaml_11: bool) -> boo
         and node.style is None
         and node.tag == _STR_TAG
         and node.value == value
-        and not node.comment
+        and not getattr(node, "comment", None)
     )
 
 
@@ -319,7 +328,11 @@ def _check_new_value(field: PinField, new_value: str) -> None:
         check_ref_name(new_value)
 
 
-_EXAMPLES = {PinField.CHART: "`3.2.2`", PinField.IMAGE: "`repo/name:tag`", PinField.BRANCH: "`release/0.2.106`"}
+_EXAMPLES = {
+    PinField.CHART: "`3.2.2`",
+    PinField.IMAGE: "`repo/name:tag`",
+    PinField.BRANCH: "`release/0.2.106`",
+}
 
 
 def _shown(value: str) -> str:
@@ -350,15 +363,18 @@ def _same(left: Pins, right: Pins) -> bool:
     )
 
 
-def edit_pin(text: str, ref: FileRef, component: str, field: PinField, new_value: str) -> tuple[str, str | None]:
+def edit_pin(
+    text: str, ref: FileRef, component: str, field: PinField, new_value: str
+) -> tuple[str, str | None]:
     """``text`` with ``components.<component>``'s ``field`` set to ``new_value``, and the old value
     as written (None when it was empty/null).
 
     ``text`` is the file for ``field`` (:func:`pin_path`): ``chart_version`` in the helm config,
     ``image`` in the image config, ``repository.branch`` in the flux config. ``ref`` names it in
     messages. Raises :class:`ConfigFileError` for a file that cannot be read (or an edit that would
-    change anything else), :class:`PinNotFound`, :class:`PinNotEditable`, :class:`UsageError` for a
-    bad or unchanged value, and :class:`tickets.InvalidTicket` for a branch git would refuse.
+    change anything else), :class:`PinNotFound`, :class:`PinNotEditable`, :class:`PinUnchanged` (a
+    UsageError) when the file already pins ``new_value``, :class:`UsageError` for a bad value, and
+    :class:`tickets.InvalidTicket` for a branch git would refuse.
     """
     _check_new_value(field, new_value)
     parse = _PARSERS[field]
@@ -366,14 +382,18 @@ def edit_pin(text: str, ref: FileRef, component: str, field: PinField, new_value
     target = _find(_single_document(text, ref), ref, component, field)
     old = None if _is_null(target.node) else _scalar_text(target.node)
     if old == new_value:
-        raise UsageError(f"{ref.branch} already pins {field.value} {new_value} for {component}.")
+        raise PinUnchanged(
+            ref, f"{ref.branch} already pins {field.value} {new_value} for {component}.", new_value
+        )
 
     new_text = _splice(text, ref, target, new_value)
 
     after = parse(new_text, ref)
     line = _line(target.node)
     if set(after) != set(before):
-        raise ConfigFileError(ref, f"changing the {field.value} of `{component}` would change the components", line)
+        raise ConfigFileError(
+            ref, f"changing the {field.value} of `{component}` would change the components", line
+        )
     if _pin(after[component], field) != new_value:
         raise ConfigFileError(
             ref,

@@ -15,6 +15,7 @@ looking like a ticket.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from slackbot.domain.errors import UsageError
@@ -67,7 +68,9 @@ class InvalidTicket(UsageError):
     ``value`` is what was given, ``reason`` the bare reason (``contains `..```).
     """
 
-    def __init__(self, value: str, reason: str, *, subject: str = "ticket", advice: str | None = None) -> None:
+    def __init__(
+        self, value: str, reason: str, *, subject: str = "ticket", advice: str | None = None
+    ) -> None:
         self.value = value
         self.reason = reason
         self.subject = subject
@@ -115,28 +118,35 @@ def ref_name_problem(name: str) -> str | None:
     if not name:
         return "is empty"
     if len(name) > MAX_REF_LENGTH:
-        return f"is {len(name)} characters long; the bot allows at most {MAX_REF_LENGTH}"
+        return f"is {len(name)} characters long (the bot allows at most {MAX_REF_LENGTH})"
+    return _character_problem(name) or _shape_problem(name)
+
+
+def _character_problem(name: str) -> str | None:
     control = next((ch for ch in name if _is_control(ch)), None)
     if control is not None:
         return f"contains a control character (`{_escape(control)}`)"
-    for ch in name:
-        if ch in _FORBIDDEN_CHARACTERS:
-            return f"contains {_FORBIDDEN_CHARACTERS[ch]}"
-    for sequence in ("..", "@{", "//"):
-        if sequence in name:
-            return f"contains `{sequence}`"
-    if name == "@":
-        return "is `@`, which git reserves"
-    if name == "HEAD":
-        return "is `HEAD`, which git reserves"
-    if name.startswith("-"):
-        return "starts with `-`"
-    if name.startswith("/"):
-        return "starts with `/`"
-    if name.endswith("/"):
-        return "ends with `/`"
-    if name.endswith("."):
-        return "ends with `.`"
+    forbidden = next((ch for ch in name if ch in _FORBIDDEN_CHARACTERS), None)
+    if forbidden is not None:
+        return f"contains {_FORBIDDEN_CHARACTERS[forbidden]}"
+    sequence = next((s for s in ("..", "@{", "//") if s in name), None)
+    return f"contains `{sequence}`" if sequence is not None else None
+
+
+_SHAPE_RULES: tuple[tuple[Callable[[str], bool], str], ...] = (
+    (lambda name: name == "@", "is `@`, which git reserves"),
+    (lambda name: name == "HEAD", "is `HEAD`, which git reserves"),
+    (lambda name: name.startswith("-"), "starts with `-`"),
+    (lambda name: name.startswith("/"), "starts with `/`"),
+    (lambda name: name.endswith("/"), "ends with `/`"),
+    (lambda name: name.endswith("."), "ends with `.`"),
+)
+
+
+def _shape_problem(name: str) -> str | None:
+    reason = next((reason for rule, reason in _SHAPE_RULES if rule(name)), None)
+    if reason is not None:
+        return reason
     for part in name.split("/"):
         if part.startswith("."):
             return f"has a part starting with `.` (`{_shown(part)}`)"
@@ -169,7 +179,7 @@ def ticket_problem(ticket: str, pattern: str = DEFAULT_TICKET_PATTERN) -> str | 
     if problem is not None:
         return problem
     if len(ticket) > MAX_TICKET_LENGTH:
-        return f"is {len(ticket)} characters long; tickets have at most {MAX_TICKET_LENGTH}"
+        return f"is {len(ticket)} characters long (tickets have at most {MAX_TICKET_LENGTH})"
     odd = next((ch for ch in ticket if not _TICKET_CHARACTERS.fullmatch(ch)), None)
     if odd is not None:
         return f"contains `{_shown(odd)}` (tickets use only letters, digits, `.`, `_` and `-`)"

@@ -33,6 +33,8 @@ from slackbot.sandbox.world import World, seed_world
 from slackbot.settings import BotConfig, Secrets, load_config
 from slackbot.slack.http import bound_port, http_server
 
+GENERAL = ("C0GENERAL", "general")
+INCIDENT = ("C0INC2291", "inc-2291-jupyter")  # an incident channel: its name carries the ticket
 SANDBOX_GITHUB_TOKEN = "sandbox-github-token"  # noqa: S105 -- the emulator's, not a secret
 
 
@@ -46,8 +48,10 @@ class Sandbox:
         github_delay: float = 0.0,
         config: BotConfig | None = None,
         socket_mode: bool = False,
+        database_url: str | None = None,
     ) -> None:
         self.root = root
+        self.database_url = database_url
         self.socket_mode = socket_mode
         self.github_delay = github_delay
         self._config = config
@@ -86,7 +90,12 @@ class Sandbox:
             github_token=SecretStr(SANDBOX_GITHUB_TOKEN),
             github_app_id=None,
             github_api_url=self.github.base_url,
+            slackbot_database_url=SecretStr(self.database_url or f"sqlite:///{self.root / 'slackbot.db'}"),
         )
+        self.slack.add_channel(GENERAL[0], GENERAL[1])
+        self.slack.add_channel(INCIDENT[0], INCIDENT[1])
+        self.slack.add_user("U0CAROL", "carol")
+        self.slack.add_usergroup("S0PLATFORM", "platform", ["U0CAROL"])
         self._start_bot()
         self.user = self.person()
         self.conversation = Conversation(self.slack, self.delivery, self.user)
@@ -122,10 +131,17 @@ class Sandbox:
             close()
         self._bot_closers = []
 
-    def person(self, user_id: str = "U0ALICE", user_name: str = "alice", **where: str) -> SlackUser:
-        """Someone in the workspace; ``where`` may give channel_id and channel_name."""
+    def person(
+        self, user_id: str = "U0ALICE", user_name: str = "alice", channel: tuple[str, str] = INCIDENT
+    ) -> SlackUser:
+        """Someone in the workspace, typing in ``channel`` (id, name): an incident channel by default."""
         self.slack.add_user(user_id, user_name)
-        return SlackUser(self.slack, user_id=user_id, user_name=user_name, **where)
+        return SlackUser(
+            self.slack, user_id=user_id, user_name=user_name, channel_id=channel[0], channel_name=channel[1]
+        )
+
+    def conversation_with(self, user: SlackUser) -> Conversation:
+        return Conversation(self.slack, self.delivery, user)
 
     def ask(self, command_line: str, *, timeout: float = 10.0) -> Reply:
         """Type a slash command in Slack and read what the bot shows."""

@@ -787,7 +787,7 @@ class SlackEmulator:
         finally:
             with self._lock:
                 self._pending.pop(envelope_id, None)
-        assert pending.ack is not None  # noqa: S101 - set before the event, by _ws_handler
+        assert pending.ack is not None
         return pending.ack
 
     def request_socket_refresh(self, reason: str = "refresh_requested") -> None:

@@ -450,6 +450,9 @@ class Conversation:
     ) -> Reply:
         posts: list[JsonDict] = []
         answered_at: float | None = None
+        # A slash command is answered when its response_url (or the ack, or a modal) shows
+        # something; until then other posts (thread updates) do not end the wait.
+        finished = not show_ack
         if (
             show_ack
             and response_url
@@ -459,6 +462,7 @@ class Conversation:
         ):
             posts.append(self._ack_post(ack.json, response_url))
             answered_at = time.monotonic()
+            finished = True
         elif ack.ok and ack.json and ack.json.get("response_action"):
             posts.append(_response_action_post(ack.json))  # the modal shows errors or a new view
             answered_at = time.monotonic()
@@ -479,8 +483,9 @@ class Conversation:
             if mine:
                 posts.extend(p.as_dict() for p in mine)
                 answered_at = time.monotonic()
+                finished = finished or any(p.kind in ("response_url", "views.open") for p in mine)
             now = time.monotonic()
-            if answered_at is not None and now - answered_at >= settle:
+            if finished and answered_at is not None and now - answered_at >= settle:
                 return Reply(ack, posts)
             if now >= deadline:
                 return Reply(ack, posts, timed_out=True)

@@ -30,13 +30,12 @@ from slackbot.domain.hotfix import (
     Hotfix,
     Kind,
     PinChange,
-    PinField,
     PullRequestRef,
     Stage,
     StaleHotfix,
 )
 from slackbot.domain.hotfix_commands import Start
-from slackbot.domain.pin_edit import edit_pin
+from slackbot.domain.pin_edit import PinUnchanged, edit_pin, pin_path
 from slackbot.domain.tickets import hotfix_branch, ticket_from_channel, validate_ticket
 from slackbot.domain.versions import FileRef
 from slackbot.services.ports import Directory, Forge, HotfixStore, StateStore, Threads
@@ -156,16 +155,17 @@ class HotfixService:
         if command.pin is not None:
             plan = self._plan_pin(environment, command, ticket, branch, actor)
         else:
-            plan = self._plan_branch(environment, command.component, ticket, branch, command.summary, actor)
+            plan = self._plan_branch(environment, command, ticket, branch, actor)
         hotfix, adopted = self._record(plan, actor)
         if adopted is not None:
             return adopted
         return self._finish_start(hotfix, actor)
 
     def _plan_branch(
-        self, environment: str, component_query: str, ticket: str, branch: str, summary: str, actor: Actor
+        self, environment: str, command: Start, ticket: str, branch: str, actor: Actor
     ) -> Hotfix:
-        if component_query.lower() == CORE_COMPONENT:
+        summary = command.summary
+        if command.component.lower() == CORE_COMPONENT:
             base = self.versions.environments[environment].branch
             return Hotfix(
                 ticket=ticket,
@@ -180,7 +180,7 @@ class HotfixService:
                 summary=summary,
                 rollout_environments=self._environments_on_core_branch(base),
             )
-        report = self.versions.component(environment, component_query)
+        report = self.versions.component(environment, command.component)
         pins = report.component
         if not pins.repository:
             raise UsageError(
@@ -188,7 +188,9 @@ class HotfixService:
                 "`components:` in the bot's configuration."
             )
         if not pins.branch:
-            raise NotFound(f"{environment} pins no branch for `{pins.name}`, so there is nothing to branch from.")
+            raise NotFound(
+                f"{environment} pins no branch for `{pins.name}`, so there is nothing to branch from."
+            )
         return Hotfix(
             ticket=ticket,
             kind=Kind.COMPONENT,
@@ -207,9 +209,12 @@ class HotfixService:
         assert command.pin is not None
         deployed = self.versions.environment(environment)
         component = self.versions.resolve_component(command.component, deployed)
-        path = {PinField.CHART: self.paths.helm, PinField.IMAGE: self.paths.image, PinField.BRANCH: self.paths.flux}[
-            command.pin.field
-        ]
+        if deployed.layout != "split":
+            raise UsageError(
+                f"{environment} uses the legacy `{self.paths.legacy}`; change its pins by hand "
+                "(pin hot-fixes edit the split `core/*-config.yaml` files only)."
+            )
+        path = pin_path(command.pin.field, self.paths)
         base = deployed.branch
         found = self.forge.read_file(self.policy.core_repository, path, deployed.commit)
         if found is None:
@@ -242,10 +247,13 @@ class HotfixService:
             base_sha = plan.base_sha or self.forge.branch_head(plan.repository, plan.base_branch).sha
             try:
                 hotfix = self.store.add(replace(plan, base_sha=base_sha))
-                self._audit(actor, "start", hotfix, "ok", f"{hotfix.repository} {hotfix.base_branch}@{base_sha[:7]}")
-                return hotfix, None
             except DuplicateHotfix as duplicate:  # someone typed the same command at the same moment
                 existing = [duplicate.existing]
+            else:
+                self._audit(
+                    actor, "start", hotfix, "ok", f"{hotfix.repository} {hotfix.base_branch}@{base_sha[:7]}"
+                )
+                return hotfix, None
         hotfix = existing[0]
         if hotfix.stage is Stage.STARTING:
             return hotfix, None  # an earlier attempt stopped half-way: finish it
@@ -311,10 +319,14 @@ class HotfixService:
         ref = FileRef(hotfix.repository, hotfix.branch, pin.path)
         try:
             new_text, _ = edit_pin(on_branch.text, ref, hotfix.component, pin.field, pin.new)
-        except UsageError:
+        except PinUnchanged:
             return  # the branch already pins the new value: committed by an earlier attempt
-        message = f"{hotfix.ticket}: set {hotfix.component} {pin.field.value} to {pin.new} on {hotfix.base_branch}"
-        self.forge.commit_file(hotfix.repository, hotfix.branch, pin.path, new_text, message, on_branch.sha)
+        message = (
+            f"{hotfix.ticket}: set {hotfix.component} {pin.field.value} to {pin.new} on {hotfix.base_branch}"
+        )
+        self.forge.commit_file(
+            hotfix.repository, hotfix.branch, pin.path, new_text, message=message, replaces=on_branch.sha
+        )
 
     # -- pull requests ----------------------------------------------------------------------------
 
@@ -322,9 +334,13 @@ class HotfixService:
         self.authorize(actor)
         hotfix = self._one(ticket)
         if hotfix.stage is Stage.STARTING:
-            raise UsageError(f"{hotfix.ticket} did not finish starting; run the `/hotfix` command again first.")
+            raise UsageError(
+                f"{hotfix.ticket} did not finish starting; run the `/hotfix` command again first."
+            )
         if hotfix.stage is not Stage.BRANCHED:
-            return Outcome(f"{hotfix.ticket}'s pull request is already open ({_stage_words(hotfix)}).", hotfix)
+            return Outcome(
+                f"{hotfix.ticket}'s pull request is already open ({_stage_words(hotfix)}).", hotfix
+            )
         hotfix = self._try_open_pull(hotfix, quiet=False)
         self._audit(actor, "pr", hotfix, "ok")
         assert hotfix.pull is not None
@@ -333,7 +349,11 @@ class HotfixService:
     def _try_open_pull(self, hotfix: Hotfix, *, quiet: bool) -> Hotfix:
         try:
             pull = self.forge.open_pull(
-                hotfix.repository, hotfix.branch, hotfix.base_branch, self._pull_title(hotfix), self._pull_body(hotfix)
+                hotfix.repository,
+                hotfix.branch,
+                hotfix.base_branch,
+                self._pull_title(hotfix),
+                self._pull_body(hotfix),
             )
         except NothingToMerge:
             if quiet:
@@ -364,7 +384,10 @@ class HotfixService:
         if hotfix.summary:
             lines += [hotfix.summary, ""]
         if hotfix.pin is not None:
-            lines += [f"Changes `{hotfix.pin.path}`: {hotfix.pin.field.value} `{hotfix.pin.old}` → `{hotfix.pin.new}`.", ""]
+            lines += [
+                f"Changes `{hotfix.pin.path}`: {hotfix.pin.field.value} `{hotfix.pin.old}` → `{hotfix.pin.new}`.",
+                "",
+            ]
         lines += [
             f"- Base: `{hotfix.base_branch}` at {hotfix.base_sha}",
             f"- Rolls out to: {', '.join(hotfix.rollout_environments) or hotfix.environment} (within about 10 minutes of merging)",
@@ -381,21 +404,32 @@ class HotfixService:
         self.authorize(actor)
         hotfix = self.refresh(self._one(ticket))
         if not hotfix.needs_backmerge:
-            return Outcome(f"{hotfix.ticket} changes a pin on `{hotfix.base_branch}`; it needs no back-merge.", hotfix)
+            return Outcome(
+                f"{hotfix.ticket} changes a pin on `{hotfix.base_branch}`; it needs no back-merge.", hotfix
+            )
         if hotfix.stage in (Stage.STARTING, Stage.BRANCHED, Stage.PR_OPEN):
             raise UsageError(
                 f"{hotfix.ticket} is not merged into `{hotfix.base_branch}` yet ({_stage_words(hotfix)}); "
                 "promote it to main once it is."
             )
         if hotfix.stage is Stage.DONE:
-            return Outcome(f"{hotfix.ticket} is already back-merged into `{self.policy.main_branch}`.", hotfix)
+            return Outcome(
+                f"{hotfix.ticket} is already back-merged into `{self.policy.main_branch}`.", hotfix
+            )
         main = self.policy.main_branch
         comparison = self.forge.compare(hotfix.repository, main, hotfix.base_branch)
         if comparison.ahead_by == 0:
             hotfix = self._advance(hotfix, Stage.DONE)
-            self._announce(hotfix, "done", f"`{main}` already has everything in `{hotfix.base_branch}`: hot-fix complete. :white_check_mark:")
+            self._announce(
+                hotfix,
+                "done",
+                f"`{main}` already has everything in `{hotfix.base_branch}`: hot-fix complete. :white_check_mark:",
+            )
             self._audit(actor, "promote", hotfix, "ok", "nothing to back-merge")
-            return Outcome(f"`{main}` already has every commit of `{hotfix.base_branch}`; {hotfix.ticket} is complete.", hotfix)
+            return Outcome(
+                f"`{main}` already has every commit of `{hotfix.base_branch}`; {hotfix.ticket} is complete.",
+                hotfix,
+            )
         pull = self.forge.open_pull(
             hotfix.repository,
             hotfix.base_branch,
@@ -405,7 +439,9 @@ class HotfixService:
             f"`{hotfix.base_branch}` has {comparison.ahead_by} commit(s) that `{main}` lacks.",
         )
         if hotfix.stage is Stage.MERGED:
-            hotfix = self._advance(hotfix, Stage.BACKMERGE_OPEN, backmerge=PullRequestRef(pull.number, pull.url))
+            hotfix = self._advance(
+                hotfix, Stage.BACKMERGE_OPEN, backmerge=PullRequestRef(pull.number, pull.url)
+            )
         mergeability = _mergeability(pull)
         self._announce(
             hotfix,
@@ -413,7 +449,9 @@ class HotfixService:
             f"Back-merge pull request <{pull.url}|#{pull.number}> into `{main}` is open; {mergeability}.",
         )
         self._audit(actor, "promote", hotfix, "ok", f"#{pull.number}")
-        return Outcome(f"Back-merge pull request: {pull.url} ({mergeability}).", hotfix, self.threads.link(hotfix))
+        return Outcome(
+            f"Back-merge pull request: {pull.url} ({mergeability}).", hotfix, self.threads.link(hotfix)
+        )
 
     # -- cancel and status ---------------------------------------------------------------------------
 
@@ -484,7 +522,9 @@ class HotfixService:
         if pull.merged:
             hotfix = self._advance(hotfix, Stage.DONE)
             self._announce(
-                hotfix, "done", f"Back-merged into `{self.policy.main_branch}`: hot-fix complete. :white_check_mark:"
+                hotfix,
+                "done",
+                f"Back-merged into `{self.policy.main_branch}`: hot-fix complete. :white_check_mark:",
             )
         elif pull.state == "closed":
             hotfix = self._save(replace(hotfix, stage=Stage.MERGED, backmerge=None))
@@ -508,7 +548,9 @@ class HotfixService:
             raise NotFound(f"No active hot-fix has the ticket {ticket}. `/hotfix status` lists them.")
         if len(found) > 1:
             where = ", ".join(h.component for h in found)
-            raise UsageError(f"{ticket} has several active hot-fixes ({where}); finish them one at a time in their threads.")
+            raise UsageError(
+                f"{ticket} has several active hot-fixes ({where}); finish them one at a time in their threads."
+            )
         return found[0]
 
     def _advance(self, hotfix: Hotfix, stage: Stage, **changes: object) -> Hotfix:
@@ -516,7 +558,8 @@ class HotfixService:
             return hotfix
         return self._save(hotfix.moved_to(stage, **changes))
 
-    def _save(self, hotfix: Hotfix) -> Hotfix:
+    def _save(self, hotfix: Hotfix, *, show: bool = True) -> Hotfix:
+        """Store a change and show it on the thread's parent message (``show``)."""
         try:
             saved = self.store.save(hotfix)
         except StaleHotfix:
@@ -526,7 +569,7 @@ class HotfixService:
             if current is None:
                 raise
             return current
-        if saved.thread_ts:
+        if show and saved.thread_ts:
             self.threads.update_thread(saved, self.links(saved))
         return saved
 
@@ -540,7 +583,7 @@ class HotfixService:
         if not self.state.put_state_if(key, now.isoformat(), expected=claim if expired else None):
             return self._wait_for_thread(hotfix)  # the other request is posting it
         ts = self.threads.open_thread(hotfix, self.links(hotfix))  # finds one posted before a crash
-        return self._save(replace(hotfix, thread_ts=ts))
+        return self._save(replace(hotfix, thread_ts=ts), show=False)
 
     def _wait_for_thread(self, hotfix: Hotfix) -> Hotfix:
         assert hotfix.id is not None
@@ -556,7 +599,9 @@ class HotfixService:
         """Reply in the thread once per (hot-fix, event), whichever copy of the bot gets there first."""
         if hotfix.id is None or not hotfix.thread_ts:
             return
-        if not self.state.put_state_if(f"announced:{hotfix.id}:{event}", self.clock().isoformat(), expected=None):
+        if not self.state.put_state_if(
+            f"announced:{hotfix.id}:{event}", self.clock().isoformat(), expected=None
+        ):
             return
         try:
             self.threads.reply(hotfix, text)
@@ -580,7 +625,9 @@ class HotfixService:
         """Record a refused or failed action (called by the Slack layer and the CLI)."""
         kind = "refused" if isinstance(error, BotError) else "failed"
         self.store.audit(
-            AuditEntry(actor=actor.name, action=action, ticket=ticket, result=f"{kind}: {error}", at=self.clock())
+            AuditEntry(
+                actor=actor.name, action=action, ticket=ticket, result=f"{kind}: {error}", at=self.clock()
+            )
         )
 
     def links(self, hotfix: Hotfix) -> Mapping[str, str]:
@@ -615,7 +662,11 @@ def _stage_words(hotfix: Hotfix) -> str:
 
 def _rollout_sentence(hotfix: Hotfix, subject: str, *, rolling: bool = False) -> str:
     environments = list(hotfix.rollout_environments) or [hotfix.environment]
-    names = environments[0] if len(environments) == 1 else ", ".join(environments[:-1]) + " and " + environments[-1]
+    names = (
+        environments[0]
+        if len(environments) == 1
+        else ", ".join(environments[:-1]) + " and " + environments[-1]
+    )
     verb = "is rolling out to" if rolling else "rolls out to"
     return f"{subject} {verb} *{names}* within about 10 minutes."
 

@@ -59,7 +59,7 @@ class Forge(SourceReader, Protocol):
         ...
 
     def commit_file(
-        self, repository: str, branch: str, path: str, text: str, message: str, replaces: str
+        self, repository: str, branch: str, path: str, text: str, *, message: str, replaces: str
     ) -> str: ...
 
 

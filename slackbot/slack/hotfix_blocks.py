@@ -51,7 +51,13 @@ def progress(hotfix: Hotfix) -> str:
     marks = []
     for stage, label in steps:
         index = _ORDER.index(stage)
-        mark = ":white_check_mark:" if index <= reached else ":hourglass_flowing_sand:" if index == reached + 1 else ":white_square:"
+        mark = (
+            ":white_check_mark:"
+            if index <= reached
+            else ":hourglass_flowing_sand:"
+            if index == reached + 1
+            else ":white_square:"
+        )
         marks.append(f"{mark} {label}")
     return "  →  ".join(marks)
 
@@ -63,8 +69,12 @@ def title(hotfix: Hotfix) -> str:
 
 def _rollout(hotfix: Hotfix) -> str:
     environments = list(hotfix.rollout_environments) or [hotfix.environment]
-    names = " and ".join([", ".join(environments[:-1]), environments[-1]] if len(environments) > 1 else environments)
-    return f"Merging into `{mrkdwn_escape(hotfix.base_branch)}` rolls out to *{names}* within about 10 minutes."
+    names = " and ".join(
+        [", ".join(environments[:-1]), environments[-1]] if len(environments) > 1 else environments
+    )
+    return (
+        f"Merging into `{mrkdwn_escape(hotfix.base_branch)}` rolls out to *{names}* within about 10 minutes."
+    )
 
 
 def thread_message(hotfix: Hotfix, links: Mapping[str, str]) -> Message:
@@ -74,7 +84,9 @@ def thread_message(hotfix: Hotfix, links: Mapping[str, str]) -> Message:
         f"*Repository*\n{link(links.get('repository'), hotfix.repository)}",
         f"*Base*\n{base}",
         f"*Branch*\n{link(links.get('branch'), hotfix.branch)} ({link(links.get('compare'), 'compare')})",
-        f"*Started by*\n<@{hotfix.started_by}>" if not hotfix.started_by.startswith("cli:") else f"*Started by*\n{hotfix.started_by}",
+        f"*Started by*\n<@{hotfix.started_by}>"
+        if not hotfix.started_by.startswith("cli:")
+        else f"*Started by*\n{hotfix.started_by}",
     ]
     if hotfix.pull:
         fields.append(f"*Pull request*\n{link(hotfix.pull.url, f'#{hotfix.pull.number}')}")
@@ -83,13 +95,19 @@ def thread_message(hotfix: Hotfix, links: Mapping[str, str]) -> Message:
     if hotfix.backmerge:
         fields.append(f"*Back-merge*\n{link(hotfix.backmerge.url, f'#{hotfix.backmerge.number}')}")
     if hotfix.pin:
-        fields.append(f"*Change*\n`{hotfix.pin.path}`: {hotfix.pin.field.value} `{hotfix.pin.old}` → `{hotfix.pin.new}`")
+        fields.append(
+            f"*Change*\n`{hotfix.pin.path}`: {hotfix.pin.field.value} `{hotfix.pin.old}` → `{hotfix.pin.new}`"
+        )
     blocks: list[Block] = [HeaderBlock(text=title(hotfix)[:150])]
     if hotfix.summary:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=mrkdwn_escape(hotfix.summary)[:2900])))
     blocks += [
         SectionBlock(fields=[MarkdownTextObject(text=f) for f in fields[:10]]),
-        SectionBlock(text=MarkdownTextObject(text=(":rotating_light: " if len(hotfix.rollout_environments) > 1 else "") + _rollout(hotfix))),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=(":rotating_light: " if len(hotfix.rollout_environments) > 1 else "") + _rollout(hotfix)
+            )
+        ),
         ContextBlock(elements=[MarkdownTextObject(text=progress(hotfix))]),
     ]
     buttons = _buttons(hotfix)
@@ -106,7 +124,9 @@ def _buttons(hotfix: Hotfix) -> list[ButtonElement]:
     if hotfix.stage is Stage.BRANCHED:
         buttons.append(ButtonElement(text="Open PR", action_id=OPEN_PR, value=hotfix.ticket, style="primary"))
     if hotfix.stage is Stage.MERGED and hotfix.needs_backmerge:
-        buttons.append(ButtonElement(text="Promote to main", action_id=PROMOTE, value=hotfix.ticket, style="primary"))
+        buttons.append(
+            ButtonElement(text="Promote to main", action_id=PROMOTE, value=hotfix.ticket, style="primary")
+        )
     buttons.append(
         ButtonElement(
             text="Cancel",
@@ -129,12 +149,20 @@ def status_list(hotfixes: Sequence[tuple[Hotfix, Mapping[str, str], str | None]]
     if not hotfixes:
         return Message(
             text="No active hot-fixes.",
-            blocks=[SectionBlock(text=MarkdownTextObject(text="No active hot-fixes. Start one with `/hotfix ENV COMPONENT TICKET`."))],
+            blocks=[
+                SectionBlock(
+                    text=MarkdownTextObject(
+                        text="No active hot-fixes. Start one with `/hotfix ENV COMPONENT TICKET`."
+                    )
+                )
+            ],
         )
     blocks: list[Block] = [HeaderBlock(text=f"Hot-fixes ({len(hotfixes)})")]
     for hotfix, links, thread in hotfixes[:15]:
         parts = [f"*{mrkdwn_escape(hotfix.ticket)}* — {mrkdwn_escape(title(hotfix).split(' — ', 1)[1])}"]
-        parts.append(f"`{mrkdwn_escape(hotfix.branch)}` → `{mrkdwn_escape(hotfix.base_branch)}` in {link(links.get('repository'), hotfix.repository)}")
+        parts.append(
+            f"`{mrkdwn_escape(hotfix.branch)}` → `{mrkdwn_escape(hotfix.base_branch)}` in {link(links.get('repository'), hotfix.repository)}"
+        )
         extras = [link(hotfix.pull.url, f"PR #{hotfix.pull.number}")] if hotfix.pull else []
         if hotfix.backmerge:
             extras.append(link(hotfix.backmerge.url, f"back-merge #{hotfix.backmerge.number}"))
@@ -146,13 +174,22 @@ def status_list(hotfixes: Sequence[tuple[Hotfix, Mapping[str, str], str | None]]
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=progress(hotfix))]))
         blocks.append(DividerBlock())
     if len(hotfixes) > 15:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {len(hotfixes) - 15} more: `slackbot hotfix status --json` lists all.")]))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"…and {len(hotfixes) - 15} more: `slackbot hotfix status --json` lists all."
+                    )
+                ]
+            )
+        )
     text = "Hot-fixes: " + ", ".join(f"{h.ticket} ({h.stage.value})" for h, _, _ in hotfixes)
     return Message(text=text, blocks=blocks[:50])
 
 
 def start_modal(environments: Sequence[str], components: Sequence[str], channel_id: str) -> View:
     """The form `/hotfix` alone opens: environment and component from config, ticket, summary."""
+
     def select(block_id: str, label: str, names: Sequence[str]) -> InputBlock:
         return InputBlock(
             block_id=block_id,

@@ -14,13 +14,17 @@ from github import (
     Github,
     GithubException,
     GithubRetry,
+    InputGitAuthor,
     RateLimitExceededException,
     UnknownObjectException,
 )
+from github.Commit import Commit
+from github.ContentFile import ContentFile
 from github.Repository import Repository
 
+from slackbot.sandbox import github_emulator as emulator_module
 from slackbot.sandbox.github_emulator import GitHubEmulator
-from slackbot.sandbox.gitrepo import GitRepo, Identity
+from slackbot.sandbox.gitrepo import GitRepo, Identity, commit_file
 from slackbot.sandbox.world import World
 
 ClientFactory = Callable[..., Github]  # the github_factory fixture (conftest.py)
@@ -255,6 +259,171 @@ def test_create_git_ref_and_its_errors(github_client: Github, sandbox_world: Wor
     assert sandbox_world.repo(JUPYTER).ref("refs/heads/hotfix/INC-8") is None
 
 
+def test_ref_updates_fast_forward_only_and_never_move_protected_branches(
+    github_client: Github, github_emulator: GitHubEmulator, sandbox_world: World
+) -> None:
+    git = sandbox_world.repo(JUPYTER)
+    tip = hotfix_branch(sandbox_world)  # hotfix/INC-1: release/0.2.105 plus one commit
+    release = git.ref("refs/heads/release/0.2.105")
+    main = git.ref("refs/heads/main")
+    assert release is not None
+    assert main is not None
+    repo = repo_of(github_client, JUPYTER)
+    github_emulator.clear_log()
+
+    branch = repo.create_git_ref("refs/heads/hotfix/INC-2", release)
+    branch.edit(tip)  # a fast-forward
+    assert (branch.object.sha, git.ref("refs/heads/hotfix/INC-2")) == (tip, tip)
+    with pytest.raises(GithubException) as rewind:
+        branch.edit(release)
+    assert (rewind.value.status, rewind.value.data["message"]) == (422, "Update is not a fast forward")
+    branch.edit(release, force=True)  # allowed on an unprotected branch
+    assert git.ref("refs/heads/hotfix/INC-2") == release
+
+    # Loaded first: PyGithub's get_git_ref() is lazy, and an unloaded GitRef's edit() would PATCH
+    # the singular /git/ref/... path, which GitHub does not document for updates (404 here).
+    protected = repo.get_git_ref("heads/release/0.2.105")
+    gone = repo.get_git_ref("heads/hotfix/INC-2")
+    assert (protected.object.sha, gone.object.sha) == (release, release)
+    git.run("update-ref", "-d", "refs/heads/hotfix/INC-2")  # deleted by someone meanwhile
+    refusals: list[tuple[Callable[[], object], str]] = [
+        (lambda: protected.edit(tip), "Changes must be made through a pull request."),
+        (
+            lambda: protected.edit(main, force=True),
+            "Changes must be made through a pull request. Cannot force-push to this branch",
+        ),
+        (lambda: repo.create_git_ref("refs/heads/release/0.2.105", tip), "Reference already exists"),
+        (lambda: gone.edit(tip), "Reference does not exist"),
+    ]
+    for call, message in refusals:
+        with pytest.raises(GithubException) as caught:
+            call()
+        assert (caught.value.status, caught.value.data["message"]) == (422, message)
+    assert git.ref("refs/heads/release/0.2.105") == release
+
+    # Every write is in the log, refused or not, so a test can prove what a client never sent.
+    writes = [(r.method, r.path.rsplit("/git/", 1)[1], r.status) for r in github_emulator.requests]
+    assert [w for w in writes if w[0] != "GET"] == [
+        ("POST", "refs", 201),
+        ("PATCH", "refs/heads/hotfix/INC-2", 200),
+        ("PATCH", "refs/heads/hotfix/INC-2", 422),
+        ("PATCH", "refs/heads/hotfix/INC-2", 200),
+        ("PATCH", "refs/heads/release/0.2.105", 422),
+        ("PATCH", "refs/heads/release/0.2.105", 422),
+        ("POST", "refs", 422),
+        ("PATCH", "refs/heads/hotfix/INC-2", 422),
+    ]
+
+
+# -- writing: file contents -----------------------------------------------------------------------
+
+
+def test_create_then_update_a_file_on_a_branch(
+    github_client: Github, github_emulator: GitHubEmulator, sandbox_world: World
+) -> None:
+    git = sandbox_world.repo(JUPYTER)
+    base = git.ref("refs/heads/release/0.2.105")
+    assert base is not None
+    assert git.create_ref("refs/heads/hotfix/INC-5", base)
+    repo = repo_of(github_client, JUPYTER)
+    github_emulator.clear_log()
+
+    created = repo.create_file("values/new.yaml", "Add new values", "new: 1\n", branch="hotfix/INC-5")
+    content, commit = created["content"], created["commit"]
+    assert isinstance(content, ContentFile)
+    assert isinstance(commit, Commit)
+    assert git.ref("refs/heads/hotfix/INC-5") == commit.sha
+    entry = git.tree_entry(commit.sha, "values/new.yaml")
+    assert entry is not None
+    assert (content.path, content.sha, content.size, content.type) == (
+        "values/new.yaml",
+        entry.sha,
+        7,
+        "file",
+    )
+    assert commit.html_url.endswith(f"/{JUPYTER}/commit/{commit.sha}")
+    info = git.commit_info(commit.sha)
+    assert info is not None
+    assert (info.parents, info.message, info.author.name) == ((base,), "Add new values", "sandbox-bot")
+
+    developer = InputGitAuthor("Dev Eloper", "dev@example.test")
+    updated = repo.update_file(
+        "values/new.yaml", "Raise it", "new: 2\n", content.sha, branch="hotfix/INC-5", committer=developer
+    )
+    second = git.commit_info(updated["commit"].sha)
+    assert second is not None
+    assert second.parents == (commit.sha,)
+    assert (second.author.email, second.committer.email) == ("dev@example.test", "dev@example.test")
+    assert updated["content"].sha != content.sha
+    reread = repo.get_contents("values/new.yaml", ref="hotfix/INC-5")
+    assert not isinstance(reread, list)
+    assert reread.decoded_content == b"new: 2\n"
+    assert [(r.method, r.status) for r in github_emulator.requests if r.method == "PUT"] == [
+        ("PUT", 201),
+        ("PUT", 200),
+    ]
+
+
+def test_file_writes_are_refused_as_github_refuses_them(github_client: Github, sandbox_world: World) -> None:
+    git = sandbox_world.repo(JUPYTER)
+    hotfix_branch(sandbox_world)  # adds values/fix.yaml on hotfix/INC-1
+    entry = git.tree_entry("hotfix/INC-1", "values/fix.yaml")
+    hub = git.tree_entry("release/0.2.105", "values/hub.yaml")
+    assert entry is not None
+    assert hub is not None
+    stale = "0" * 40
+    repo = repo_of(github_client, JUPYTER)
+    before = git.refs()
+
+    cases: list[tuple[Callable[[], object], int, str]] = [
+        (
+            lambda: repo.update_file("values/fix.yaml", "x", "y", stale, branch="hotfix/INC-1"),
+            409,
+            f"values/fix.yaml does not match {stale}",
+        ),
+        (
+            lambda: repo.create_file("values/fix.yaml", "x", "y", branch="hotfix/INC-1"),
+            422,
+            'Invalid request.\n\n"sha" wasn\'t supplied.',
+        ),
+        (
+            lambda: repo.create_file("values/other.yaml", "x", "y", branch="hotfix/nope"),
+            404,
+            "Branch hotfix/nope not found",
+        ),
+        (
+            lambda: repo.update_file("values/hub.yaml", "x", "y", hub.sha, branch="release/0.2.105"),
+            409,
+            "Changes must be made through a pull request.",
+        ),
+        (
+            lambda: repo.create_file("values/other.yaml", "x", "y", branch="main"),
+            409,
+            "Changes must be made through a pull request.",
+        ),
+        (
+            lambda: repo.create_file("values/other.yaml", "x", "y"),  # the default branch, main
+            409,
+            "Changes must be made through a pull request.",
+        ),
+    ]
+    for call, status, message in cases:
+        with pytest.raises(GithubException) as caught:
+            call()
+        assert (caught.value.status, caught.value.data["message"]) == (status, message)
+        assert isinstance(caught.value, UnknownObjectException) == (status == 404)
+    core = repo_of(github_client, CORE)
+    prod = core.get_contents("core/helm-config.yaml", ref="prod")
+    assert not isinstance(prod, list)
+    with pytest.raises(GithubException) as environment:
+        core.update_file(prod.path, "Pin", "x: 1\n", prod.sha, branch="prod")
+    assert (environment.value.status, environment.value.data["message"]) == (
+        409,
+        "Changes must be made through a pull request.",
+    )
+    assert git.refs() == before
+
+
 # -- writing: pull requests -----------------------------------------------------------------------
 
 
@@ -397,6 +566,69 @@ def test_merge_with_a_stale_head_sha_is_refused(github_client: Github, sandbox_w
     assert caught.value.data["message"] == "Head branch was modified. Review and try the merge again."
 
 
+def test_conflicts_that_arise_after_opening_block_the_merge_until_resolved(
+    github_client: Github, sandbox_world: World
+) -> None:
+    repo_dir = sandbox_world.repo_dir(JUPYTER)
+    git = GitRepo(repo_dir)
+    hotfix_branch(sandbox_world)
+    repo = repo_of(github_client, JUPYTER)
+    pr = repo.create_pull(title="x", body="", head="hotfix/INC-1", base="release/0.2.105")
+    assert (pr.mergeable, pr.mergeable_state) == (True, "clean")
+
+    # Both branches change the same line after the pull request was opened.
+    commit_file(repo_dir, "hotfix/INC-1", "values/hub.yaml", "hub: {memory: 3Gi}\n", "Hotfix side")
+    moved = commit_file(repo_dir, "release/0.2.105", "values/hub.yaml", "hub: {memory: 4Gi}\n", "Base side")
+    again = repo.get_pull(pr.number)  # recomputed on every GET, against the base as it is now
+    assert (again.mergeable, again.mergeable_state, again.base.sha) == (False, "dirty", moved)
+    assert pr.update() is True  # the conditional GET sees the change too
+    assert pr.mergeable is False
+    with pytest.raises(GithubException) as caught:
+        again.merge()
+    assert (caught.value.status, caught.value.data["message"]) == (405, "Pull Request is not mergeable")
+    assert git.ref("refs/heads/release/0.2.105") == moved
+
+    commit_file(repo_dir, "hotfix/INC-1", "values/hub.yaml", "hub: {memory: 4Gi}\n", "Take the base's value")
+    resolved = repo.get_pull(pr.number)
+    assert (resolved.mergeable, resolved.mergeable_state) == (True, "clean")
+    assert resolved.merge().merged is True
+
+
+def test_pull_request_list_filters_and_closed_or_merged_details(
+    github_client: Github, sandbox_world: World
+) -> None:
+    head_sha = hotfix_branch(sandbox_world)
+    repo = repo_of(github_client, JUPYTER)
+    hotfix = repo.create_pull(title="Fix", body="", head="hotfix/INC-1", base="release/0.2.105")
+    backmerge = repo.create_pull(title="Back", body="", head="release/0.2.105", base="main")
+    backmerge.edit(state="closed")
+    result = hotfix.merge(sha=head_sha)
+
+    def numbers(**filters: str) -> list[int]:
+        return [p.number for p in repo.get_pulls(**filters)]
+
+    assert numbers(state="all", head="lsc-sde:hotfix/INC-1", base="release/0.2.105") == [1]
+    assert numbers(state="all", head="lsc-sde:hotfix/INC-1", base="main") == []
+    assert numbers(state="closed", head="lsc-sde:release/0.2.105", base="main") == [2]
+    assert numbers(state="closed") == [2, 1]  # newest first, as on GitHub
+    assert numbers(state="closed", direction="asc") == [1, 2]
+    assert numbers(state="all", base="main") == [2]
+    assert numbers() == []  # state=open by default
+
+    merged = repo.get_pull(1)
+    assert (merged.state, merged.merged, merged.merge_commit_sha) == ("closed", True, result.sha)
+    assert merged.merged_by.login == "sandbox-bot"
+    assert merged.closed_at == merged.merged_at
+    closed = repo.get_pull(2)
+    assert (closed.state, closed.merged) == ("closed", False)
+    assert closed.merged_at is None
+    assert closed.merged_by is None
+    assert closed.merge_commit_sha is None
+    assert closed.mergeable is None
+    assert closed.closed_at is not None
+    assert closed.is_merged() is False
+
+
 def test_close_and_reopen(github_client: Github, sandbox_world: World) -> None:
     hotfix_branch(sandbox_world)
     repo = repo_of(github_client, JUPYTER)
@@ -524,6 +756,39 @@ def test_injected_rate_limit_faults(github_client: Github, github_emulator: GitH
     answers = [requests.get(url, headers=AUTH, timeout=5) for _ in range(3)]
     assert [a.status_code for a in answers] == [429, 429, 200]
     assert answers[0].headers["Retry-After"] == "7"
+
+
+def test_secondary_rate_limit_on_writes(sandbox_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    git = sandbox_world.repo(JUPYTER)
+    sha = git.ref("refs/heads/main")
+    assert sha is not None
+    with GitHubEmulator(sandbox_world.repos_dir, write_limit_per_minute=2) as limited:
+        client = Github(
+            base_url=limited.base_url, seconds_between_requests=0, seconds_between_writes=0, retry=None
+        )
+        try:
+            repo = repo_of(client, JUPYTER)
+            repo.create_git_ref("refs/heads/a", sha)
+            with pytest.raises(GithubException):
+                repo.create_git_ref("refs/heads/a", sha)  # refused writes count too
+            with pytest.raises(RateLimitExceededException) as caught:
+                repo.create_git_ref("refs/heads/c", sha)
+            assert caught.value.status == 403
+            assert caught.value.data["message"].startswith("You have exceeded a secondary rate limit")
+            assert caught.value.headers is not None
+            assert caught.value.headers["retry-after"] == "60"
+            assert caught.value.headers["x-ratelimit-remaining"] != "0"  # not the primary limit
+            assert git.ref("refs/heads/c") is None
+            assert repo.get_branch("main").commit.sha == sha  # reads are not limited
+
+            monkeypatch.setattr(emulator_module, "WRITE_WINDOW", 0.2)  # the minute passes
+            time.sleep(0.25)
+            assert repo.create_git_ref("refs/heads/c", sha).ref == "refs/heads/c"
+            limited.write_limit_per_minute = None
+            for name in ("d", "e", "f"):
+                repo.create_git_ref(f"refs/heads/{name}", sha)
+        finally:
+            client.close()
 
 
 def test_rate_limit_headers_count_everything_but_304s(

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from github import Github, GithubException
 from ruamel.yaml import YAML
 
 from slackbot.sandbox.gitrepo import GitError, GitRepo, commit_file
-from slackbot.sandbox.world import CORE_REPOSITORY, World, seed_world
+from slackbot.sandbox.world import (
+    CORE_REPOSITORY,
+    ApiError,
+    World,
+    merge_pull,
+    open_pulls,
+    seed_world,
+)
 
 COMPONENT_REPOSITORIES = {
     "jupyter_hub": "lsc-sde/iac-flux-jupyter",
@@ -291,3 +301,109 @@ def test_git_ignores_the_users_configuration(
     sha = commit_file(sandbox_world.repo_dir(CORE_REPOSITORY), "dev", "core/x.txt", "x\n", "X")
     assert sandbox_world.repo(CORE_REPOSITORY).ref("refs/heads/dev") == sha
     assert seed_world(tmp_path / "another").repo(CORE_REPOSITORY).branches()
+
+
+# -- merge_pull and open_pulls: the demo's stand-ins for GitHub's pull request pages ---------------
+
+JUPYTER = "lsc-sde/iac-flux-jupyter"
+
+
+def open_hotfix_pull(world: World, client: Github) -> str:
+    """hotfix/INC-1 (one commit on release/0.2.105) and its pull request #1; returns the head sha."""
+    git = world.repo(JUPYTER)
+    base = git.ref("refs/heads/release/0.2.105")
+    assert base is not None
+    assert git.create_ref("refs/heads/hotfix/INC-1", base)
+    head = git.commit_file("hotfix/INC-1", "values/fix.yaml", "fix: true\n", "Fix it")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        repo = client.get_repo(JUPYTER, lazy=True)
+    assert (
+        repo.create_pull(title="Fix INC-1", body="", head="hotfix/INC-1", base="release/0.2.105").number == 1
+    )
+    return head
+
+
+def test_merge_pull_merges_as_the_button_does(github_client: Github, sandbox_world: World) -> None:
+    head = open_hotfix_pull(sandbox_world, github_client)
+    git = sandbox_world.repo(JUPYTER)
+    base = git.ref("refs/heads/release/0.2.105")
+    assert open_pulls(sandbox_world.repos_dir, JUPYTER) == [
+        {
+            "number": 1,
+            "title": "Fix INC-1",
+            "head": "hotfix/INC-1",
+            "base": "release/0.2.105",
+            "state": "open",
+            "merged": False,
+            "merged_by": None,
+            "merge_commit_sha": None,
+            "mergeable": True,
+        }
+    ]
+
+    sha = merge_pull(sandbox_world.repos_dir, JUPYTER, 1)
+    assert git.ref("refs/heads/release/0.2.105") == sha
+    info = git.commit_info(sha)
+    assert info is not None
+    assert info.parents == (base, head)
+    assert info.message == "Merge pull request #1 from lsc-sde/hotfix/INC-1\n\nFix INC-1"
+    assert (info.author.name, info.committer.name) == ("demo-reviewer", "GitHub")
+
+    pr = github_client.get_repo(JUPYTER).get_pull(1)  # what the bot sees afterwards
+    assert (pr.state, pr.merged, pr.merge_commit_sha, pr.merged_by.login) == (
+        "closed",
+        True,
+        sha,
+        "demo-reviewer",
+    )
+    assert open_pulls(sandbox_world.repos_dir, JUPYTER) == []
+    (listed,) = open_pulls(sandbox_world.repos_dir, JUPYTER, include_closed=True)
+    assert (listed["state"], listed["merged"], listed["merged_by"], listed["merge_commit_sha"]) == (
+        "closed",
+        True,
+        "demo-reviewer",
+        sha,
+    )
+
+    for number, status, message in [(1, 405, "Pull Request is not mergeable"), (7, 404, "Not Found")]:
+        with pytest.raises(ApiError) as caught:
+            merge_pull(sandbox_world.repos_dir, JUPYTER, number)
+        assert (caught.value.status, caught.value.message) == (status, message)
+    with pytest.raises(ApiError) as missing:
+        open_pulls(sandbox_world.repos_dir, "lsc-sde/nope")
+    assert missing.value.status == 404
+
+
+def test_merge_pull_refuses_a_conflict(github_client: Github, sandbox_world: World) -> None:
+    open_hotfix_pull(sandbox_world, github_client)
+    repo_dir = sandbox_world.repo_dir(JUPYTER)
+    before = commit_file(repo_dir, "release/0.2.105", "values/fix.yaml", "fix: false\n", "Conflicting")
+    assert open_pulls(sandbox_world.repos_dir, JUPYTER)[0]["mergeable"] is False
+    with pytest.raises(ApiError) as caught:
+        merge_pull(sandbox_world.repos_dir, JUPYTER, 1)
+    assert (caught.value.status, caught.value.message) == (405, "Pull Request is not mergeable")
+    assert GitRepo(repo_dir).ref("refs/heads/release/0.2.105") == before
+
+
+def test_merge_pull_and_the_api_racing_merge_once(github_client: Github, sandbox_world: World) -> None:
+    open_hotfix_pull(sandbox_world, github_client)
+    pr = github_client.get_repo(JUPYTER).get_pull(1)
+
+    def by_console(_: int) -> str:
+        try:
+            return merge_pull(sandbox_world.repos_dir, JUPYTER, 1)
+        except ApiError as error:
+            return str(error.status)
+
+    def by_api(_: int) -> str:
+        try:
+            return pr.merge().sha
+        except GithubException as error:
+            return str(error.status)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = [pool.submit(merge, i) for i in range(2) for merge in (by_console, by_api)]
+        outcomes = [f.result() for f in results]
+    (merged,) = [o for o in outcomes if o != "405"]  # one merge; three "Pull Request is not mergeable"
+    assert sandbox_world.repo(JUPYTER).ref("refs/heads/release/0.2.105") == merged

@@ -28,8 +28,14 @@ def _handler(hotfixes: HotfixService, command_type: type[OpenPr | Promote | Canc
     def on_click(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         channel = body.get("channel") or {}
-        actor = Actor(user_id=body["user"]["id"], channel_id=channel.get("id", ""), channel_name=channel.get("name"))
+        actor = Actor(
+            user_id=body["user"]["id"], channel_id=channel.get("id", ""), channel_name=channel.get("name")
+        )
         command: HotfixCommand = command_type(ticket=action["value"])
-        respond(response_type="ephemeral", replace_original=False, **dispatch(hotfixes, command, actor).as_kwargs())
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            **dispatch(hotfixes, command, actor).as_kwargs(),
+        )
 
     return on_click

@@ -33,7 +33,9 @@ def register(app: App, hotfixes: HotfixService) -> None:
     def hotfix_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         actor = Actor(
-            user_id=command["user_id"], channel_id=command["channel_id"], channel_name=command.get("channel_name")
+            user_id=command["user_id"],
+            channel_id=command["channel_id"],
+            channel_name=command.get("channel_name"),
         )
         parsed = parse_hotfix(command.get("text", ""), hotfixes.policy.ticket_pattern)
         if isinstance(parsed, OpenModal):
@@ -78,7 +80,9 @@ def _run(hotfixes: HotfixService, command: HotfixCommand, actor: Actor) -> Outco
         return hotfixes.promote(command.ticket, actor)
     if isinstance(command, Cancel):
         return hotfixes.cancel(command.ticket, actor)
-    raise UsageError("Snoozing reminders is not available yet: back-merge reminders arrive with the scheduler.")
+    raise UsageError(
+        "Snoozing reminders is not available yet: back-merge reminders arrive with the scheduler."
+    )
 
 
 def outcome_message(outcome: Outcome) -> Message:
