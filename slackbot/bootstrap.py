@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from github import Auth, Github, GithubRetry
 from slack_bolt import App
@@ -11,12 +12,18 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from slackbot.adapters.github import GitHubForge, web_base_from_api
+from slackbot.adapters.kubernetes import KubernetesFluxProbe
 from slackbot.adapters.slack_web import SlackDirectory, SlackThreads
 from slackbot.adapters.store import Store
+from slackbot.domain.followup import PendingBackmerge, RolloutTarget
 from slackbot.domain.hotfix import Hotfix
+from slackbot.domain.rollout import FluxObservation
+from slackbot.scheduler import BotScheduler, JobSpec, Lease, job_specs
+from slackbot.services.followup import CommitStatusProbe, EnvironmentFollowup, FollowupService, ReminderPolicy
 from slackbot.services.hotfix import HotfixPolicy, HotfixService
+from slackbot.services.ports import RolloutProbe
 from slackbot.services.versions import EnvironmentSpec, VersionService
-from slackbot.settings import BotConfig, Secrets
+from slackbot.settings import BotConfig, EnvironmentConfig, Secrets
 from slackbot.slack.app import create_app
 
 
@@ -32,6 +39,7 @@ class Bot:
     versions: VersionService
     store: Store
     hotfixes: HotfixService
+    followup: FollowupService
     slack: WebClient | None
 
     def close(self) -> None:
@@ -53,6 +61,12 @@ class NoThreads:
         return None
 
     def link(self, hotfix: Hotfix) -> str | None:
+        return None
+
+    def remind_in_thread(self, hotfix: Hotfix, text: str) -> None:
+        return None
+
+    def post_to_channel(self, channel: str, text: str, items: Sequence[PendingBackmerge]) -> None:
         return None
 
 
@@ -113,7 +127,9 @@ def database_url(config: BotConfig, secrets: Secrets) -> str:
     return config.database_url
 
 
-def build_bot(config: BotConfig, secrets: Secrets) -> Bot:
+def build_bot(config: BotConfig, secrets: Secrets, *, clock: Callable[[], datetime] | None = None) -> Bot:
+    """Wire the bot; ``clock`` lets the sandbox's tests move time instead of sleeping."""
+    now = clock or (lambda: datetime.now(UTC))
     source = GitHubForge(build_github(secrets), web_base=web_base_from_api(secrets.github_api_url))
     versions = VersionService(
         source,
@@ -147,6 +163,28 @@ def build_bot(config: BotConfig, secrets: Secrets) -> Bot:
             main_branch=rules.main_branch,
         ),
         paths=config.core.files.paths(),
+        clock=now,
+    )
+    followup = FollowupService(
+        hotfixes=hotfixes,
+        environments={
+            name: EnvironmentFollowup(
+                name=name,
+                deadline=env.rollout_deadline,
+                probe=build_probe(name, env, source, secrets.kubeconfig),
+                namespace=env.flux.namespace if env.flux else "flux-system",
+                reconcile=bool(env.flux and env.flux.reconcile),
+            )
+            for name, env in config.environments.items()
+        },
+        reminders=SlackThreads(slack) if slack else NoThreads(),
+        policy=ReminderPolicy(
+            team_channel=config.reminders.team_channel,
+            escalate_after=config.reminders.escalate_after,
+            main_branch=rules.main_branch,
+        ),
+        core_flux_name=config.core.flux_name,
+        clock=now,
     )
     return Bot(
         config=config,
@@ -155,7 +193,54 @@ def build_bot(config: BotConfig, secrets: Secrets) -> Bot:
         versions=versions,
         store=store,
         hotfixes=hotfixes,
+        followup=followup,
         slack=slack,
+    )
+
+
+class KubernetesRolloutProbe:
+    """The Kubernetes adapter as the follow-up service asks for it."""
+
+    def __init__(self, probe: KubernetesFluxProbe, description: str) -> None:
+        self._probe = probe
+        self.description = description
+
+    def observe(self, target: RolloutTarget) -> FluxObservation:
+        return self._probe.observe(target.flux_name, target.namespace)
+
+    def request_reconcile(self, target: RolloutTarget, at: datetime) -> None:
+        self._probe.request_reconcile(target.flux_name, target.namespace, at)
+
+
+def build_probe(
+    name: str, environment: EnvironmentConfig, forge: GitHubForge, kubeconfig: str | None
+) -> RolloutProbe | None:
+    flux = environment.flux
+    if flux is None:
+        return None
+    if flux.commit_status:
+        return CommitStatusProbe(forge, flux.status_id)
+    kube = KubernetesFluxProbe(kube_context=flux.kube_context, in_cluster=flux.in_cluster, kubeconfig=kubeconfig)
+    return KubernetesRolloutProbe(kube, f"the {name} cluster")
+
+
+def job_specs_for(config: BotConfig) -> list[JobSpec]:
+    return job_specs(
+        poll_seconds=config.scheduler.poll_interval.total_seconds(),
+        reminder_cron=config.reminders.schedule,
+        timezone=config.reminders.timezone,
+    )
+
+
+def build_scheduler(bot: Bot) -> BotScheduler:
+    config = bot.config
+    return BotScheduler(
+        bot.followup,
+        engine=bot.store.engine,
+        lease=Lease(bot.store.acquire_lease, bot.store.release_lease),
+        specs=job_specs_for(config),
+        lease_ttl=config.scheduler.lease_ttl.total_seconds(),
+        timezone=config.reminders.timezone,
     )
 
 

@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 sandbox_app = typer.Typer(help="Run the built-in emulators on their own.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
+jobs_app = typer.Typer(help="The scheduled follow-up jobs.", invoke_without_command=True)
+app.add_typer(jobs_app, name="jobs")
 hotfix_app = typer.Typer(
     help="The `/hotfix` commands from a terminal (an operator's own credentials).", no_args_is_help=True
 )
@@ -261,6 +263,51 @@ def hotfix_document(hotfix: Any) -> dict[str, Any]:
     }
 
 
+@jobs_app.callback()
+def jobs_list(ctx: typer.Context, config: ConfigOption = None) -> None:
+    """List the scheduled jobs and their next run (`slackbot jobs run NAME` runs one now)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from slackbot.adapters.store import Store
+    from slackbot.bootstrap import database_url, job_specs_for
+    from slackbot.scheduler import scheduled_jobs
+
+    bot_config, secrets = _load(config)
+    store = Store(database_url(bot_config, secrets))
+    try:
+        store.migrate()
+        rows = scheduled_jobs(store.engine, job_specs_for(bot_config), bot_config.reminders.timezone)
+        holder = store.lease_holder("scheduler")
+    finally:
+        store.close()
+    for job_id, description, next_run, stored in rows:
+        when = f"{next_run:%Y-%m-%d %H:%M:%S %Z}" if next_run else "never"
+        note = "" if stored else "  (not stored yet: `slackbot serve` schedules it)"
+        typer.echo(f"{job_id:<10} next run {when}  — {description}{note}")
+    typer.echo(f"scheduler lease: {holder or 'nobody holds it (no bot is running jobs)'}")
+
+
+@jobs_app.command("run")
+def jobs_run(
+    name: Annotated[str, typer.Argument(help="watch or reminders")],
+    config: ConfigOption = None,
+) -> None:
+    """Run one job once, now, in this process."""
+    from slackbot.bootstrap import build_bot
+    from slackbot.scheduler import run_job
+
+    bot_config, secrets = _load(config)
+    bot = build_bot(bot_config, secrets)
+    try:
+        typer.echo(f"{name}: {run_job(bot.followup, name)}")
+    except KeyError:
+        raise _fail(f"There is no job called `{name}`; the jobs are `watch` and `reminders`.", 2) from None
+    except BotError as error:
+        raise _fail(str(error)) from None
+    finally:
+        bot.close()
+
+
 @app.command()
 def serve(
     http: Annotated[
@@ -273,14 +320,17 @@ def serve(
     """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP at POST /slack/events."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from slackbot.bootstrap import SetupError, build_bot, build_slack_app
+    from slackbot.bootstrap import SetupError, build_bot, build_scheduler, build_slack_app
     from slackbot.slack.http import bound_port, http_server
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     bot_config, secrets = _load(config)
     bot = build_bot(bot_config, secrets)
+    scheduler = build_scheduler(bot) if bot_config.scheduler.enabled else None
     try:
         slack = build_slack_app(bot)
+        if scheduler is not None:
+            scheduler.start()  # runs the jobs only while this copy holds the lease
         if secrets.slack_app_token is not None and not http:
             typer.echo("Serving in Socket Mode (no inbound port).", err=True)
             SocketModeHandler(slack, secrets.slack_app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
@@ -291,6 +341,8 @@ def serve(
     except SetupError as error:
         raise _fail(str(error), 2) from None
     finally:
+        if scheduler is not None:
+            scheduler.stop()
         bot.close()
 
 

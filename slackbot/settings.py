@@ -8,11 +8,14 @@ exactly what to fix.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -57,13 +60,49 @@ class CoreFiles(_Strict):
 class CoreConfig(_Strict):
     repository: str
     files: CoreFiles = CoreFiles()
+    flux_name: str = "flux-system"  # the core repository's own GitRepository/Kustomization in clusters
 
     _repository = field_validator("repository")(_check_repository)
+
+
+def parse_duration(value: object) -> timedelta:
+    """``90s``, ``10m``, ``2h``, ``1d``, or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", str(value))
+    if not match:
+        raise ValueError(f"'{value}' is not a duration like 90s, 10m, 2h or 1d")
+    unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    return timedelta(seconds=float(match.group(1)) * unit)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class FluxProbeConfig(_Strict):
+    """How the bot sees what Flux applied in an environment: the cluster's API or commit statuses."""
+
+    kube_context: str | None = None  # a context in KUBECONFIG
+    in_cluster: bool = False  # the bot runs in this environment's cluster
+    namespace: str = "flux-system"  # where the components' GitRepository/Kustomization live
+    commit_status: bool = False  # read the commit statuses Flux's notification-controller posts
+    status_id: str | None = None  # the `<id>` in `kustomization/<name>/<id>` that is this cluster's
+    reconcile: bool = False  # ask Flux to reconcile right after a merge (needs RBAC patch)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> FluxProbeConfig:
+        if not (self.kube_context or self.in_cluster or self.commit_status):
+            raise ValueError("give kube_context, in_cluster: true or commit_status: true")
+        return self
 
 
 class EnvironmentConfig(_Strict):
     branch: str
     aliases: tuple[str, ...] = ()
+    rollout_deadline: Duration = timedelta(minutes=10)
+    flux: FluxProbeConfig | None = None
 
 
 class ComponentConfig(_Strict):
@@ -103,11 +142,42 @@ class HotfixConfig(_Strict):
         return value
 
 
+class RemindersConfig(_Strict):
+    schedule: str = "30 9 * * mon-fri"  # cron: minute hour day month day-of-week
+    timezone: str = "UTC"
+    team_channel: str | None = None  # digests of back-merges no thread follows, and escalations
+    escalate_after: int = Field(default=3, ge=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not a time zone name like Europe/London") from None
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError(f"'{value}' is not a five-field cron expression like '30 9 * * mon-fri'")
+        return value
+
+
+class SchedulerConfig(_Strict):
+    enabled: bool = True
+    poll_interval: Duration = timedelta(seconds=60)  # the hot-fix watcher and roll-out checks
+    lease_ttl: Duration = timedelta(seconds=30)  # another copy takes over this long after the holder stops
+
+
 class BotConfig(_Strict):
     core: CoreConfig
     environments: dict[str, EnvironmentConfig] = Field(min_length=1)
     components: dict[str, ComponentConfig] = {}
     hotfix: HotfixConfig = HotfixConfig()
+    reminders: RemindersConfig = RemindersConfig()
+    scheduler: SchedulerConfig = SchedulerConfig()
     database_url: str = "sqlite:///slackbot.db"
 
     @model_validator(mode="after")
@@ -152,6 +222,7 @@ class Secrets(BaseSettings):
     github_app_installation_id: int | None = None
     github_api_url: str = "https://api.github.com"
     slackbot_database_url: SecretStr | None = None
+    kubeconfig: str | None = None  # KUBECONFIG: where the environments' kube_context entries live
 
 
 class ConfigError(Exception):

@@ -25,8 +25,8 @@ import requests
 from github import Github, GithubException, RateLimitExceededException, UnknownObjectException
 from github.Repository import Repository
 
-from slackbot.domain.errors import NotFound, Unavailable
-from slackbot.domain.forge import Comparison, FileText, NothingToMerge, PullInfo
+from slackbot.domain.errors import NotFound, NotPermitted, Unavailable
+from slackbot.domain.forge import CommitStatus, Comparison, FileText, NothingToMerge, PullInfo
 from slackbot.domain.versions import BranchSnapshot, CommitInfo
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ class GitHubForge:
         except GithubException as error:
             if error.status == 422 and "already exists" in _message(error):
                 return False
-            raise _translate(error, repository, branch) from error
+            raise _translate(error, repository, branch, writing=f"create `{branch}`") from error
         except requests.RequestException as error:
             raise _unreachable(error) from error
         return True
@@ -143,12 +143,23 @@ class GitHubForge:
         url = f"/repos/{repository}/compare/{quote(base, safe='/')}...{quote(head, safe='/')}"
         data = self._get(url, repository, head)
         merge_base = (data.get("merge_base_commit") or {}).get("sha")
+        commits = data.get("commits") or []
+        oldest = ((commits[0].get("commit") or {}).get("author") or {}).get("date") if commits else None
         return Comparison(
             status=data["status"],
             ahead_by=data["ahead_by"],
             behind_by=data["behind_by"],
             merge_base=merge_base,
+            oldest_commit_at=_datetime(oldest),
         )
+
+    def commit_statuses(self, repository: str, ref: str) -> list[CommitStatus]:
+        """The statuses posted on a commit (newest first), e.g. by Flux's notification-controller."""
+        data = self._get(f"/repos/{repository}/commits/{quote(ref, safe='/')}/statuses?per_page=100", repository, ref)
+        return [
+            CommitStatus(context=s.get("context", ""), state=s.get("state", ""), description=s.get("description") or "")
+            for s in data
+        ]
 
     def find_pull(self, repository: str, head: str, base: str) -> PullInfo | None:
         """The open pull request from ``head`` into ``base``, if there is one."""
@@ -177,7 +188,9 @@ class GitHubForge:
                 found = self.find_pull(repository, head, base)
                 if found is not None:
                     return found
-            raise _translate(error, repository, head) from error
+            raise _translate(
+                error, repository, head, writing=f"open a pull request from `{head}` into `{base}`"
+            ) from error
         except requests.RequestException as error:
             raise _unreachable(error) from error
         return _pull_info(created.raw_data)
@@ -193,7 +206,7 @@ class GitHubForge:
         try:
             result = self._repo(repository).update_file(path, message, text, replaces, branch=branch)
         except GithubException as error:
-            raise _translate(error, repository, branch) from error
+            raise _translate(error, repository, branch, writing=f"commit to `{branch}`") from error
         except requests.RequestException as error:
             raise _unreachable(error) from error
         return str(result["commit"].sha)
@@ -238,11 +251,15 @@ class GitHubForge:
 
 
 def _unreachable(error: requests.RequestException) -> Unavailable:
-    if isinstance(error, requests.exceptions.RetryError):  # PyGithub's retries ran out on 5xx answers
-        code = re.search(r"too many (\d{3}) error responses", str(error))
-        return Unavailable(
-            f"GitHub is having trouble (HTTP {code.group(1) if code else '5xx'}); try again in a minute."
-        )
+    if isinstance(error, requests.exceptions.RetryError):  # PyGithub's retries ran out
+        found = re.search(r"too many (\d{3}) error responses", str(error))
+        code = found.group(1) if found else "5xx"
+        if code in ("403", "429"):  # retried only when GitHub says "rate limit" or "Retry-After"
+            return Unavailable(
+                f"GitHub's rate limit is holding the bot back (HTTP {code}, still refused after "
+                "waiting and retrying); try again in a minute."
+            )
+        return Unavailable(f"GitHub is having trouble (HTTP {code}); try again in a minute.")
     return Unavailable(f"GitHub could not be reached ({type(error).__name__}); try again shortly.")
 
 
@@ -264,8 +281,13 @@ def _pull_info(data: dict[str, Any]) -> PullInfo:
         base=data["base"]["ref"],
         title=data.get("title") or "",
         merge_sha=data.get("merge_commit_sha") if data.get("merged") or data.get("merged_at") else None,
+        merged_at=_datetime(data.get("merged_at")),
         mergeable=data.get("mergeable"),
     )
+
+
+def _datetime(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
 def _json(body: str) -> Any:
@@ -284,16 +306,27 @@ def _result(future: Future[CommitInfo], *, cancel: Any) -> CommitInfo:
         raise
 
 
-def _translate(error: GithubException, repository: str, branch: str) -> Exception:  # noqa: PLR0911
-    """GitHub's answer as one sentence a person can act on."""
+def _translate(  # noqa: PLR0911
+    error: GithubException, repository: str, branch: str, *, writing: str | None = None
+) -> Exception:
+    """GitHub's answer as one sentence a person can act on; ``writing`` names a refused write."""
     message = error.data.get("message", "") if isinstance(error.data, dict) else ""
+    branch_missing = message == "Branch not found" or "No commit found for the ref" in message
+    rate_limited = isinstance(error, RateLimitExceededException) or (
+        error.status in (403, 429) and "rate limit" in message.lower()
+    )
+    if writing and error.status in (403, 404) and not branch_missing and not rate_limited:
+        # GitHub answers a write the credentials may not make with 403, or 404 as if the
+        # repository did not exist (it was readable a moment ago).
+        return NotPermitted(
+            f"GitHub refused to {writing} in `{repository}` (HTTP {error.status}: {message or 'no message'}); "
+            "the bot's token or GitHub App needs write access to contents and pull requests there."
+        )
     if isinstance(error, UnknownObjectException) or error.status == 404:
-        if message == "Branch not found" or "No commit found for the ref" in message:
+        if branch_missing:
             return NotFound(f"`{repository}` has no branch `{branch}`.")
         return NotFound(f"GitHub has no repository `{repository}` (or the bot's credentials cannot see it).")
-    if isinstance(error, RateLimitExceededException) or (
-        error.status in (403, 429) and "rate limit" in message.lower()
-    ):
+    if rate_limited:
         return Unavailable(
             f"GitHub's rate limit is used up {_retry_hint(error.headers)}; nothing was changed."
         )

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from slackbot.domain.errors import NotPermitted, Unavailable
+from slackbot.domain.followup import PendingBackmerge
 from slackbot.domain.hotfix import Hotfix
-from slackbot.slack.hotfix_blocks import thread_message
+from slackbot.slack.hotfix_blocks import digest_message, reminder_message, thread_message
 
 T = TypeVar("T")
 THREAD_EVENT = "hotfix_thread"
@@ -79,6 +80,23 @@ class SlackThreads:
                 channel=hotfix.channel_id, thread_ts=hotfix.thread_ts, text=text
             ),
             "reply in the hot-fix thread",
+        )
+
+    def remind_in_thread(self, hotfix: Hotfix, text: str) -> None:
+        if not hotfix.thread_ts:
+            return
+        message = reminder_message(text, f"hotfix:{hotfix.ticket}")
+        _slack_call(
+            lambda: self._client.chat_postMessage(
+                channel=hotfix.channel_id, thread_ts=hotfix.thread_ts, **message.as_kwargs()
+            ),
+            "remind in the hot-fix thread",
+        )
+
+    def post_to_channel(self, channel: str, text: str, items: Sequence[PendingBackmerge]) -> None:
+        message = digest_message(text, items)
+        _slack_call(
+            lambda: self._client.chat_postMessage(channel=channel, **message.as_kwargs()), "post the digest"
         )
 
     def link(self, hotfix: Hotfix) -> str | None:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final, cast, overload
 
 from sqlalchemy import (
     Connection,
@@ -50,7 +50,17 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
-from slackbot.domain.hotfix import AuditEntry, Hotfix, Kind, PinChange, PinField, PullRequestRef, Stage
+from slackbot.domain.hotfix import (
+    AuditEntry,
+    DuplicateHotfix,  # raised here; the domain's own classes, re-exported for callers of the store
+    Hotfix,
+    Kind,
+    PinChange,
+    PinField,
+    PullRequestRef,
+    Stage,
+    StaleHotfix,
+)
 
 __all__ = [
     "Base",
@@ -59,6 +69,7 @@ __all__ = [
     "Store",
     "include_name",
     "lock_for_migration",
+    "normalise_url",
 ]
 
 # How long a SQLite connection waits for another writer before giving up ("database is locked").
@@ -69,20 +80,7 @@ MIGRATION_LOCK_KEY: Final = 0x736C_6163_6B62_6F74
 INACTIVE_STAGES: Final = (Stage.DONE.value, Stage.CANCELLED.value)
 _ACTIVE_WHERE: Final = "stage NOT IN ('done', 'cancelled')"
 _ADD_ATTEMPTS: Final = 5
-
-
-class DuplicateHotfix(Exception):
-    """An active hot-fix for the same ticket (case-insensitively) and repository already exists."""
-
-    def __init__(self, existing: Hotfix) -> None:
-        super().__init__(
-            f"hot-fix {existing.ticket} in {existing.repository} is already active (#{existing.id})"
-        )
-        self.existing = existing
-
-
-class StaleHotfix(Exception):
-    """``save()`` lost a race: the hot-fix changed (or vanished) since it was read."""
+_MIGRATING: Final = threading.Lock()
 
 
 # -- schema -------------------------------------------------------------------------------------
@@ -142,6 +140,7 @@ class HotfixRow(Base):
     pull_number: Mapped[int | None]
     pull_url: Mapped[str | None]
     merge_sha: Mapped[str | None]
+    merged_at: Mapped[datetime | None]  # revision 0002
     backmerge_number: Mapped[int | None]
     backmerge_url: Mapped[str | None]
     rollout_environments: Mapped[str] = mapped_column(Text)  # a JSON list of environment names
@@ -212,7 +211,8 @@ def lock_for_migration(connection: Connection) -> None:
     PostgreSQL: a transaction-scoped advisory lock (released at commit or rollback). SQLite: the
     transaction was begun ``IMMEDIATE`` (see :class:`Store`), which already holds the write lock.
     """
-    return
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 
 # -- the store ----------------------------------------------------------------------------------
@@ -264,7 +264,7 @@ class Store:
             _configure_sqlite(self._engine)
         # Writers on SQLite begin IMMEDIATE: they take the write lock up front (waiting up to the
         # busy timeout) instead of failing when a read transaction tries to become a write one.
-        self._write_engine = self._engine
+        self._write_engine = self._engine.execution_options(sqlite_begin="IMMEDIATE")
         self._reads = sessionmaker(self._engine, expire_on_commit=False)
         self._writes = sessionmaker(self._write_engine, expire_on_commit=False)
 
@@ -288,9 +288,15 @@ class Store:
 
         from slackbot.migrations import alembic_config  # noqa: PLC0415 - it imports this module
 
-        with self._serial, self._write_engine.begin() as connection:
+        # Alembic's ``context`` and ``op`` are process-wide proxies: one migration at a time per
+        # process, then one per database (the database's own lock) across processes.
+        with _MIGRATING, self._serial, self._write_engine.begin() as connection:
             lock_for_migration(connection)
             command.upgrade(alembic_config(connection=connection), "head")
+
+    def _now(self) -> datetime:
+        now = _aware(self._clock(), "the clock's time")
+        return now.astimezone(UTC)
 
     @contextmanager
     def _session(self, *, write: bool) -> Iterator[Session]:
@@ -304,8 +310,10 @@ class Store:
         if hotfix.id is not None:
             raise ValueError(f"hot-fix {hotfix.ticket} is already stored (#{hotfix.id})")
         for _ in range(_ADD_ATTEMPTS):
-            now = self._clock()
-            row = HotfixRow(version=1, created_at=hotfix.created_at or now, updated_at=now)
+            now = self._now()
+            row = HotfixRow(
+                version=1, created_at=_aware(hotfix.created_at, "created_at") or now, updated_at=now
+            )
             _fill(row, hotfix)
             try:
                 with self._session(write=True) as session:
@@ -365,8 +373,9 @@ class Store:
         """
         if hotfix.id is None or hotfix.updated_at is None:
             raise ValueError(f"hot-fix {hotfix.ticket} was never stored: add() it first")
-        seen = hotfix.updated_at
-        now = max(self._clock(), seen + timedelta(microseconds=1))
+        seen = _aware(hotfix.updated_at, "updated_at")
+        _aware(hotfix.created_at, "created_at")
+        now = max(self._now(), seen + timedelta(microseconds=1))
         values = _columns(hotfix)
         values.pop("created_at", None)
         statement = (
@@ -382,7 +391,8 @@ class Store:
                         f"hot-fix {hotfix.ticket} (#{hotfix.id}) changed since it was read; read it again"
                     )
                 row = session.get(HotfixRow, hotfix.id, populate_existing=True)
-                assert row is not None
+                if row is None:  # pragma: no cover - updated in this very transaction
+                    raise StaleHotfix(f"hot-fix {hotfix.ticket} (#{hotfix.id}) vanished while saving")
                 return _hotfix(row)
         except IntegrityError:
             existing = self._active_for(hotfix.ticket, hotfix.repository)
@@ -398,7 +408,7 @@ class Store:
         An entry naming a hot-fix that was never stored (its insert failed) is kept without the link.
         """
         row = AuditRow(
-            at=entry.at or self._clock(),
+            at=_aware(entry.at, "at") or self._now(),
             actor=entry.actor,
             action=entry.action,
             ticket=entry.ticket,
@@ -454,7 +464,7 @@ class Store:
             return session.scalar(select(StateRow.value).where(StateRow.key == key))
 
     def put_state(self, key: str, value: str) -> None:
-        now = self._clock()
+        now = self._now()
         statement = self._insert(StateRow).values(key=key, value=value, updated_at=now)
         statement = statement.on_conflict_do_update(
             index_elements=[StateRow.key], set_={"value": value, "updated_at": now}
@@ -464,7 +474,7 @@ class Store:
 
     def put_state_if(self, key: str, value: str, *, expected: str | None) -> bool:
         """Compare-and-set: write ``value`` only if the current value is ``expected`` (None: absent)."""
-        now = self._clock()
+        now = self._now()
         statement: Any
         if expected is None:
             statement = (
@@ -488,7 +498,7 @@ class Store:
 
     def acquire_lease(self, name: str, holder: str, ttl_seconds: float) -> bool:
         """Take the lease if it is free, expired or already ours (which renews it). One statement."""
-        now = self._clock()
+        now = self._now()
         expires_at = now + timedelta(seconds=ttl_seconds)
         table = LeaseRow.__table__
         statement = (
@@ -512,7 +522,7 @@ class Store:
 
     def lease_holder(self, name: str) -> str | None:
         """Who holds the lease now; None when it is free or has expired."""
-        query = select(LeaseRow.holder).where(LeaseRow.name == name, LeaseRow.expires_at > self._clock())
+        query = select(LeaseRow.holder).where(LeaseRow.name == name, LeaseRow.expires_at > self._now())
         with self._session(write=False) as session:
             return session.scalar(query)
 
@@ -542,6 +552,17 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+@overload
+def _aware(value: datetime, what: str) -> datetime: ...
+@overload
+def _aware(value: None, what: str) -> None: ...
+def _aware(value: datetime | None, what: str) -> datetime | None:
+    """Refuse naive times up front (with a plain ValueError, not a wrapped driver error)."""
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"{what} is a naive datetime ({value.isoformat()}): use an aware UTC time")
+    return value
 
 
 def _is_unique_violation(error: IntegrityError) -> bool:
@@ -578,6 +599,7 @@ def _columns(hotfix: Hotfix) -> dict[str, Any]:
         "pull_number": hotfix.pull.number if hotfix.pull else None,
         "pull_url": hotfix.pull.url if hotfix.pull else None,
         "merge_sha": hotfix.merge_sha,
+        "merged_at": _aware(hotfix.merged_at, "merged_at"),
         "backmerge_number": hotfix.backmerge.number if hotfix.backmerge else None,
         "backmerge_url": hotfix.backmerge.url if hotfix.backmerge else None,
         "rollout_environments": json.dumps(list(hotfix.rollout_environments)),
@@ -621,6 +643,7 @@ def _hotfix(row: HotfixRow) -> Hotfix:
         thread_ts=row.thread_ts,
         pull=_pull(row.pull_number, row.pull_url),
         merge_sha=row.merge_sha,
+        merged_at=row.merged_at,
         backmerge=_pull(row.backmerge_number, row.backmerge_url),
         rollout_environments=tuple(json.loads(row.rollout_environments)),
         pin=pin,

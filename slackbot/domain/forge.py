@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from slackbot.domain.errors import BotError
 
@@ -17,6 +18,7 @@ class PullInfo:
     base: str
     title: str = ""
     merge_sha: str | None = None
+    merged_at: datetime | None = None
     mergeable: bool | None = None  # None while GitHub is still computing it
 
 
@@ -28,6 +30,14 @@ class Comparison:
     ahead_by: int
     behind_by: int
     merge_base: str | None = None
+    oldest_commit_at: datetime | None = None  # when the oldest commit ``base`` lacks was made
+
+
+@dataclass(frozen=True)
+class CommitStatus:
+    context: str
+    state: str  # success, failure, error, pending
+    description: str = ""
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ class Hotfix:
     thread_ts: str | None = None
     pull: PullRequestRef | None = None
     merge_sha: str | None = None
+    merged_at: datetime | None = None
     backmerge: PullRequestRef | None = None
     rollout_environments: tuple[str, ...] = ()
     pin: PinChange | None = None

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import secrets as random_secrets
 import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -18,7 +21,9 @@ from pydantic import SecretStr
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from slackbot.bootstrap import Bot, build_bot, build_slack_app
+from slackbot.bootstrap import Bot, build_bot, build_scheduler, build_slack_app
+from slackbot.sandbox.clusters import SimulatedCluster, write_kubeconfig
+from slackbot.sandbox.kube_emulator import KubeEmulator
 from slackbot.sandbox.github_emulator import GitHubEmulator
 from slackbot.sandbox.slack_emulator import SlackEmulator
 from slackbot.sandbox.slack_user import (
@@ -30,7 +35,7 @@ from slackbot.sandbox.slack_user import (
     SocketDelivery,
 )
 from slackbot.sandbox.world import World, seed_world
-from slackbot.settings import BotConfig, Secrets, load_config
+from slackbot.settings import BotConfig, SchedulerConfig, Secrets, load_config
 from slackbot.slack.http import bound_port, http_server
 
 GENERAL = ("C0GENERAL", "general")
@@ -38,8 +43,37 @@ INCIDENT = ("C0INC2291", "inc-2291-jupyter")  # an incident channel: its name ca
 SANDBOX_GITHUB_TOKEN = "sandbox-github-token"  # noqa: S105 -- the emulator's, not a secret
 
 
+TEAM = ("C0PLATFORM", "platform-team")  # where back-merge digests and escalations go
+
+
+class ManualClock:
+    """Time that moves only when told to: tests advance it instead of sleeping."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        # Starts at the real time: GitHub (the emulator) stamps merges with it.
+        self._now = start or datetime.now(UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def monotonic(self) -> float:
+        return self.now().timestamp()
+
+    def advance(self, **delta: float) -> datetime:
+        with self._lock:
+            self._now += timedelta(**delta)
+            return self._now
+
+
 class Sandbox:
-    """Start with ``with Sandbox(folder) as box: box.ask("/versions prod")``."""
+    """Start with ``with Sandbox(folder) as box: box.ask("/versions prod")``.
+
+    ``clusters=True`` adds a simulated Flux cluster per watched environment (Kubernetes API
+    emulators, or commit statuses for commit-status environments); ``clock`` makes the bot's and
+    the clusters' time controllable; ``scheduler_poll`` runs the real scheduler with that interval.
+    """
 
     def __init__(
         self,
@@ -49,8 +83,18 @@ class Sandbox:
         config: BotConfig | None = None,
         socket_mode: bool = False,
         database_url: str | None = None,
+        clusters: bool = False,
+        apply_delay: float = 5.0,
+        clock: ManualClock | None = None,
+        scheduler_poll: float | None = None,
     ) -> None:
         self.root = root
+        self.with_clusters = clusters
+        self.apply_delay = apply_delay
+        self.clock = clock
+        self.scheduler_poll = scheduler_poll
+        self.clusters: dict[str, SimulatedCluster] = {}
+        self.kube: dict[str, KubeEmulator] = {}
         self.database_url = database_url
         self.socket_mode = socket_mode
         self.github_delay = github_delay
@@ -81,6 +125,7 @@ class Sandbox:
         self.slack = SlackEmulator().start()
         self._closers.append(self.slack.stop)
         self.config = self._config or load_config(self.world.config_path)
+        kubeconfig = self._start_clusters() if self.with_clusters else None
         self.secrets = Secrets(
             slackbot_config=self.world.config_path,
             slack_bot_token=SecretStr(self.slack.bot_token),
@@ -91,18 +136,64 @@ class Sandbox:
             github_app_id=None,
             github_api_url=self.github.base_url,
             slackbot_database_url=SecretStr(self.database_url or f"sqlite:///{self.root / 'slackbot.db'}"),
+            kubeconfig=str(kubeconfig) if kubeconfig else None,
         )
         self.slack.add_channel(GENERAL[0], GENERAL[1])
         self.slack.add_channel(INCIDENT[0], INCIDENT[1])
+        self.slack.add_channel(TEAM[0], TEAM[1])
         self.slack.add_user("U0CAROL", "carol")
         self.slack.add_usergroup("S0PLATFORM", "platform", ["U0CAROL"])
         self._start_bot()
         self.user = self.person()
         self.conversation = Conversation(self.slack, self.delivery, self.user)
 
+    def _start_clusters(self) -> Path | None:
+        """One simulated Flux per watched environment; returns the kubeconfig for their APIs."""
+        for name, environment in self.config.environments.items():
+            flux = environment.flux
+            if flux is None:
+                continue
+            kube = None
+            if flux.kube_context:
+                kube = KubeEmulator().start()
+                self._closers.append(kube.stop)
+                self.kube[flux.kube_context] = kube
+            cluster = SimulatedCluster(
+                name,
+                environment.branch,
+                self.world,
+                self.config,
+                kube=kube,
+                github_api_url=self.github.base_url,
+                github_token=SANDBOX_GITHUB_TOKEN,
+                namespace=flux.namespace,
+                apply_delay=self.apply_delay,
+                cluster_id=flux.status_id,
+                clock=self.clock.monotonic if self.clock else time.monotonic,
+            )
+            self.clusters[name] = cluster
+            self._closers.append(cluster.stop)
+        for cluster in self.clusters.values():
+            cluster.tick()  # a cluster starts in step with git
+        if not self.kube:
+            return None
+        return write_kubeconfig(self.root / "kubeconfig", self.kube)
+
+    def tick_clusters(self) -> None:
+        """Let every simulated Flux look at git once (tests; the demo runs them in threads)."""
+        for cluster in self.clusters.values():
+            cluster.tick()
+
     def _start_bot(self) -> None:
-        self.bot: Bot = build_bot(self.config, self.secrets)
+        self.bot: Bot = build_bot(self.config, self.secrets, clock=self.clock.now if self.clock else None)
         self._bot_closers = [self.bot.close]
+        if self.scheduler_poll is not None:
+            config = self.config.model_copy(
+                update={"scheduler": SchedulerConfig(poll_interval=timedelta(seconds=self.scheduler_poll))}
+            )
+            self.scheduler = build_scheduler(replace(self.bot, config=config))
+            self.scheduler.start()
+            self._bot_closers.append(self.scheduler.stop)
         self.app: App = build_slack_app(self.bot)
         if self.socket_mode:
             # What `slackbot serve` does when SLACK_APP_TOKEN is set, minus blocking forever.

@@ -9,7 +9,9 @@ failure anywhere leaves a state from which repeating the command finishes the jo
   the existing branch or pull request is shown to be the one wanted;
 - the Slack thread is found again by the hot-fix id in its metadata rather than posted twice;
 - each announcement is claimed in the database before it is posted, so two copies of the bot (or
-  a restart) never post the same news twice.
+  a restart) never post the same news twice;
+- a step that fails part-way says what was and was not done, and leaves the hot-fix where the
+  same command picks it up again.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from slackbot.domain.core_files import CorePaths
-from slackbot.domain.errors import BotError, Conflict, NotFound, NotPermitted, UsageError
+from slackbot.domain.errors import BotError, Conflict, NotFound, NotPermitted, Unavailable, UsageError
+from slackbot.domain.followup import RolloutState
 from slackbot.domain.forge import NothingToMerge, PullInfo
 from slackbot.domain.hotfix import (
     AuditEntry,
@@ -45,6 +48,9 @@ log = logging.getLogger(__name__)
 
 CORE_COMPONENT = "core"
 THREAD_CLAIM_TTL = timedelta(seconds=60)  # a claim older than this was left by a crashed attempt
+RELEASED = ""  # a claim given up by an attempt that failed: the next one may take it at once
+# What GitHub or Slack failing looks like once the adapters have translated it.
+OUTSIDE_FAILURES: tuple[type[BotError], ...] = (Unavailable, NotFound, NotPermitted)
 
 
 @dataclass(frozen=True)
@@ -123,7 +129,11 @@ class HotfixService:
                 + (" or the configured channels" if self.policy.channels else "")
                 + "); nothing was changed. Run it in the incident's channel."
             )
-        if actor.user_id in self.policy.allowed_users:
+        self.authorize_person(actor)
+
+    def authorize_person(self, actor: Actor) -> None:
+        """Only permitted people steer hot-fixes (anywhere, e.g. snoozing from the team channel)."""
+        if actor.via == "cli" or actor.user_id in self.policy.allowed_users:
             return
         for group in self.policy.allowed_usergroups:
             if actor.user_id in self.directory.usergroup_members(group):
@@ -246,19 +256,22 @@ class HotfixService:
         if not existing:
             base_sha = plan.base_sha or self.forge.branch_head(plan.repository, plan.base_branch).sha
             try:
-                hotfix = self.store.add(replace(plan, base_sha=base_sha))
+                return self.store.add(replace(plan, base_sha=base_sha)), None
             except DuplicateHotfix as duplicate:  # someone typed the same command at the same moment
                 existing = [duplicate.existing]
-            else:
-                self._audit(
-                    actor, "start", hotfix, "ok", f"{hotfix.repository} {hotfix.base_branch}@{base_sha[:7]}"
-                )
-                return hotfix, None
         hotfix = existing[0]
         if hotfix.stage is Stage.STARTING:
             return hotfix, None  # an earlier attempt stopped half-way: finish it
-        if hotfix.thread_ts is None:
-            hotfix = self._ensure_thread(hotfix)
+        if hotfix.thread_ts is None and hotfix.stage.is_active:
+            # An earlier attempt stopped before its thread was posted (or recorded): finish that.
+            hotfix = self._ensure_thread(
+                hotfix,
+                unfinished=f"`{hotfix.branch}` exists in `{hotfix.repository}`, but the hot-fix thread "
+                "was not posted; run the same command again to post it.",
+            )
+            if hotfix.thread_ts:
+                self._announce_branch(hotfix, "created")
+                self._audit(actor, "start", hotfix, "ok", "thread posted")
         return hotfix, Outcome(
             f"{hotfix.ticket} is already being hot-fixed in `{hotfix.repository}` "
             f"({_stage_words(hotfix)}); follow it in its thread.",
@@ -267,22 +280,53 @@ class HotfixService:
         )
 
     def _finish_start(self, hotfix: Hotfix, actor: Actor) -> Outcome:
-        assert hotfix.base_sha is not None
-        created = self.forge.create_branch(hotfix.repository, hotfix.branch, hotfix.base_sha)
-        if not created:
-            self._check_adoptable(hotfix, actor)
-        if hotfix.pin is not None:
-            self._commit_pin(hotfix)
+        base_sha = hotfix.base_sha
+        assert base_sha is not None
+        where = f"`{hotfix.branch}` in `{hotfix.repository}`"
+        try:
+            created = self.forge.create_branch(hotfix.repository, hotfix.branch, base_sha)
+        except OUTSIDE_FAILURES as error:
+            raise _unfinished(
+                error,
+                f"`{hotfix.branch}` was not created in `{hotfix.repository}`; run the same command "
+                f"again to finish starting {hotfix.ticket}.",
+            ) from error
+        try:
+            if not created:
+                self._check_adoptable(hotfix, actor)
+            if hotfix.pin is not None:
+                self._commit_pin(hotfix)
+        except OUTSIDE_FAILURES as error:
+            raise _unfinished(
+                error,
+                f"{where} exists, but "
+                + ("the pin change was not committed to it" if hotfix.pin else "was not checked")
+                + "; run the same command again to finish.",
+            ) from error
         hotfix = self._advance(hotfix, Stage.BRANCHED)
-        hotfix = self._ensure_thread(hotfix)
-        verb = "created" if created else "found (adopted)"
-        self._announce(
+        hotfix = self._ensure_thread(
             hotfix,
-            "branched",
-            f"Branch `{hotfix.branch}` {verb} from `{hotfix.base_branch}` at `{(hotfix.base_sha or '')[:7]}`.",
+            unfinished=f"`{hotfix.branch}` was created in `{hotfix.repository}`, but the hot-fix thread "
+            "was not posted; run the same command again to post it.",
         )
+        self._announce_branch(hotfix, "created" if created else "found (adopted)")
         if hotfix.pin is not None or not created:
-            hotfix = self._try_open_pull(hotfix, quiet=True)
+            try:
+                hotfix = self._try_open_pull(hotfix, quiet=True)
+            except OUTSIDE_FAILURES as error:
+                raise _unfinished(
+                    error,
+                    f"{where} is ready, but its pull request was not opened; "
+                    f"run `/hotfix pr {hotfix.ticket}` to open it.",
+                ) from error
+        self._audit(
+            actor,
+            "start",
+            hotfix,
+            "ok",
+            f"{hotfix.repository} {hotfix.base_branch}@{base_sha[:7]}"
+            + ("" if created else " (existing branch adopted)"),
+        )
         return Outcome(
             f"Hot-fix {hotfix.ticket} started: `{hotfix.branch}` in `{hotfix.repository}`. "
             + (
@@ -295,13 +339,20 @@ class HotfixService:
             self.threads.link(hotfix),
         )
 
+    def _announce_branch(self, hotfix: Hotfix, verb: str) -> None:
+        self._announce(
+            hotfix,
+            "branched",
+            f"Branch `{hotfix.branch}` {verb} from `{hotfix.base_branch}` at `{(hotfix.base_sha or '')[:7]}`.",
+        )
+
     def _check_adoptable(self, hotfix: Hotfix, actor: Actor) -> None:
         """An existing hot-fix branch is ours only if it was cut from (and still holds) our base."""
         assert hotfix.base_sha is not None
         comparison = self.forge.compare(hotfix.repository, hotfix.base_sha, hotfix.branch)
         if comparison.behind_by == 0:
             return
-        self.store.save(hotfix.moved_to(Stage.CANCELLED))
+        self._save(hotfix.moved_to(Stage.CANCELLED), show=False)
         self._audit(actor, "start", hotfix, "refused: branch on another base")
         raise Conflict(
             f"`{hotfix.branch}` already exists in `{hotfix.repository}` but was not cut from "
@@ -341,7 +392,12 @@ class HotfixService:
             return Outcome(
                 f"{hotfix.ticket}'s pull request is already open ({_stage_words(hotfix)}).", hotfix
             )
-        hotfix = self._try_open_pull(hotfix, quiet=False)
+        try:
+            hotfix = self._try_open_pull(hotfix, quiet=False)
+        except OUTSIDE_FAILURES as error:
+            raise _unfinished(
+                error, f"No pull request was opened; run `/hotfix pr {hotfix.ticket}` again to open it."
+            ) from error
         self._audit(actor, "pr", hotfix, "ok")
         assert hotfix.pull is not None
         return Outcome(f"Pull request opened: {hotfix.pull.url}", hotfix, self.threads.link(hotfix))
@@ -402,7 +458,18 @@ class HotfixService:
 
     def promote(self, ticket: str, actor: Actor) -> Outcome:
         self.authorize(actor)
-        hotfix = self.refresh(self._one(ticket))
+        hotfix = self._one(ticket)
+        try:
+            return self._promote(hotfix, actor)
+        except OUTSIDE_FAILURES as error:
+            raise _unfinished(
+                error,
+                "No back-merge pull request was opened; "
+                f"run `/hotfix promote {hotfix.ticket}` again to open it.",
+            ) from error
+
+    def _promote(self, hotfix: Hotfix, actor: Actor) -> Outcome:
+        hotfix = self.refresh(hotfix)
         if not hotfix.needs_backmerge:
             return Outcome(
                 f"{hotfix.ticket} changes a pin on `{hotfix.base_branch}`; it needs no back-merge.", hotfix
@@ -473,13 +540,18 @@ class HotfixService:
         hotfixes = self.store.find(ticket, active_only=False) if ticket else self.store.active()
         if ticket and not hotfixes:
             raise NotFound(f"No hot-fix has the ticket {ticket}. `/hotfix status` lists the active ones.")
-        return [self.refresh(h) for h in hotfixes]
+        try:
+            return [self.refresh(h) for h in hotfixes]
+        except OUTSIDE_FAILURES as error:
+            raise _unfinished(error, "Nothing was changed; ask again for the latest.") from error
 
     # -- following GitHub -------------------------------------------------------------------------
 
     def refresh(self, hotfix: Hotfix) -> Hotfix:
         """Bring one hot-fix up to date with GitHub, announcing each change once."""
-        if hotfix.stage is Stage.BRANCHED:
+        if hotfix.stage is Stage.BRANCHED and self.state.get_state(_closed_key(hotfix)) is None:
+            # Opened on its own once the branch has commits, unless someone closed one: then only
+            # when asked (`/hotfix pr`), as the thread was told.
             comparison = self.forge.compare(hotfix.repository, hotfix.base_branch, hotfix.branch)
             if comparison.ahead_by > 0:
                 hotfix = self._try_open_pull(hotfix, quiet=True)
@@ -494,7 +566,7 @@ class HotfixService:
         pull = self.forge.pull(hotfix.repository, hotfix.pull.number)
         if pull.merged:
             final = Stage.DONE if not hotfix.needs_backmerge else Stage.MERGED
-            hotfix = self._advance(hotfix, final, merge_sha=pull.merge_sha)
+            hotfix = self._advance(hotfix, final, merge_sha=pull.merge_sha, merged_at=pull.merged_at or self.clock())
             sha = (pull.merge_sha or "")[:7]
             text = (
                 f"Merged into `{hotfix.base_branch}` as `{sha}`. "
@@ -507,7 +579,8 @@ class HotfixService:
             )
             self._announce(hotfix, "merged", text)
         elif pull.state == "closed":
-            # Closed without merging: back to waiting for a new pull request.
+            # Closed without merging: back to waiting for a new pull request, opened when asked.
+            self.state.put_state(_closed_key(hotfix), str(pull.number))
             hotfix = self._save(replace(hotfix, stage=Stage.BRANCHED, pull=None))
             self._announce(
                 hotfix,
@@ -570,20 +643,43 @@ class HotfixService:
                 raise
             return current
         if show and saved.thread_ts:
-            self.threads.update_thread(saved, self.links(saved))
+            try:
+                self.threads.update_thread(saved, self.links(saved))
+            except BotError:  # the step is done and stored; the next change redraws the message
+                log.warning("could not update the thread of %s", saved.ticket, exc_info=True)
         return saved
 
-    def _ensure_thread(self, hotfix: Hotfix) -> Hotfix:
-        """Exactly one thread per hot-fix, even when two requests get here at once."""
+    def _ensure_thread(self, hotfix: Hotfix, *, unfinished: str) -> Hotfix:
+        """Exactly one thread per hot-fix, even when two requests get here at once.
+
+        ``unfinished`` says what is done and what to do when Slack refuses the thread."""
         if hotfix.thread_ts or not hotfix.channel_id or hotfix.id is None:
             return hotfix  # started from a terminal without a channel: no thread
         key, now = f"thread:{hotfix.id}", self.clock()
         claim = self.state.get_state(key)
-        expired = claim is not None and now - datetime.fromisoformat(claim) > THREAD_CLAIM_TTL
-        if not self.state.put_state_if(key, now.isoformat(), expected=claim if expired else None):
+        lapsed = claim is not None and _claim_lapsed(claim, now)
+        mine = now.isoformat()
+        if not self.state.put_state_if(key, mine, expected=claim if lapsed else None):
             return self._wait_for_thread(hotfix)  # the other request is posting it
-        ts = self.threads.open_thread(hotfix, self.links(hotfix))  # finds one posted before a crash
-        return self._save(replace(hotfix, thread_ts=ts), show=False)
+        try:
+            ts = self.threads.open_thread(hotfix, self.links(hotfix))  # finds one posted before a crash
+        except BaseException as error:
+            self.state.put_state_if(key, RELEASED, expected=mine)  # the next attempt may post it
+            if isinstance(error, OUTSIDE_FAILURES):
+                raise _unfinished(error, unfinished) from error
+            raise
+        return self._keep_thread(hotfix, ts)
+
+    def _keep_thread(self, hotfix: Hotfix, ts: str) -> Hotfix:
+        """Record the thread, on top of whatever others stored meanwhile (it must not be lost)."""
+        assert hotfix.id is not None
+        current: Hotfix | None = hotfix
+        while current is not None and not current.thread_ts:
+            try:
+                return self.store.save(replace(current, thread_ts=ts))
+            except StaleHotfix:
+                current = self.store.get(hotfix.id)
+        return current or hotfix
 
     def _wait_for_thread(self, hotfix: Hotfix) -> Hotfix:
         assert hotfix.id is not None
@@ -595,18 +691,73 @@ class HotfixService:
             time.sleep(0.1)
         return hotfix
 
-    def _announce(self, hotfix: Hotfix, event: str, text: str) -> None:
+    def _announce(self, hotfix: Hotfix, event: str, text: str) -> bool:
         """Reply in the thread once per (hot-fix, event), whichever copy of the bot gets there first."""
         if hotfix.id is None or not hotfix.thread_ts:
-            return
+            return False
         if not self.state.put_state_if(
             f"announced:{hotfix.id}:{event}", self.clock().isoformat(), expected=None
         ):
-            return
+            return False
         try:
             self.threads.reply(hotfix, text)
         except BotError:
             log.warning("could not announce %s for %s", event, hotfix.ticket, exc_info=True)
+        return True
+
+    announce = _announce  # the follow-up jobs announce through the same once-only claim
+
+    # -- roll-outs, as the follow-up jobs record them ------------------------------------------------
+
+    # -- snoozing back-merge reminders ---------------------------------------------------------------
+
+    def snooze(self, key: str, duration: timedelta, actor: Actor) -> Outcome:
+        """Quiet the reminders about ``key`` (``hotfix:TICKET`` or ``branch:REPO:BRANCH``) for a while."""
+        self.authorize_person(actor)
+        if key.startswith("hotfix:"):
+            hotfix = self._one(key.removeprefix("hotfix:"))
+            key = f"hotfix:{hotfix.ticket}"
+        until = self.clock() + duration
+        self.state.put_state(f"snooze:{key}", until.isoformat())
+        self.store.audit(
+            AuditEntry(actor=actor.name, action="snooze", ticket=key, result="ok", detail=until.isoformat(), at=self.clock())
+        )
+        return Outcome(f"Back-merge reminders for {key.split(':', 1)[1]} are snoozed until {until:%a %d %b %H:%M} UTC.")
+
+    def snoozed(self, key: str) -> bool:
+        until = self.state.get_state(f"snooze:{key}")
+        return bool(until) and datetime.fromisoformat(until or "") > self.clock()
+
+    def rollout_state(self, hotfix: Hotfix, environment: str) -> RolloutState | None:
+        value = self.state.get_state(f"rollout:{hotfix.id}:{environment}")
+        return RolloutState(value) if value else None
+
+    def record_rollout(self, hotfix: Hotfix, environment: str, state: RolloutState) -> None:
+        """Remember an environment's roll-out state; the thread's parent message shows it."""
+        key = f"rollout:{hotfix.id}:{environment}"
+        old = self.state.get_state(key)
+        if old == state.value:
+            return
+        if self.state.put_state_if(key, state.value, expected=old) and hotfix.thread_ts:
+            try:
+                self.threads.update_thread(hotfix, self.links(hotfix))
+            except BotError:
+                log.warning("could not update the thread of %s", hotfix.ticket, exc_info=True)
+
+    def rollouts_settled(self, hotfix: Hotfix) -> bool:
+        """Every environment confirmed (or impossible to confirm): nothing left to watch."""
+        settled = {RolloutState.ROLLED_OUT, RolloutState.UNKNOWN}
+        return all(self.rollout_state(hotfix, env) in settled for env in hotfix.rollout_environments)
+
+    def mark_backmerged(self, hotfix: Hotfix) -> Hotfix:
+        """Main got the base branch's commits some other way (a back-merge by hand)."""
+        hotfix = self._advance(hotfix, Stage.DONE)
+        self._announce(
+            hotfix,
+            "done",
+            f"`{self.policy.main_branch}` now has everything in `{hotfix.base_branch}`: hot-fix complete. :white_check_mark:",
+        )
+        return hotfix
 
     def _audit(self, actor: Actor, action: str, hotfix: Hotfix, result: str, detail: str = "") -> None:
         self.store.audit(
@@ -645,6 +796,10 @@ class HotfixService:
             links["merge_commit"] = self.forge.web_url(hotfix.repository, commit=hotfix.merge_sha)
         if hotfix.backmerge:
             links["backmerge"] = hotfix.backmerge.url
+        if hotfix.merge_sha:  # the parent message shows each environment's roll-out
+            for environment in hotfix.rollout_environments:
+                state = self.rollout_state(hotfix, environment)
+                links[f"rollout:{environment}"] = state.value if state else RolloutState.WAITING.value
         return links
 
 
@@ -677,3 +832,24 @@ def _mergeability(pull: PullInfo) -> str:
     if pull.mergeable is False:
         return "it has conflicts to resolve before it can merge"
     return "GitHub is still checking whether it merges cleanly"
+
+
+def _unfinished(error: BotError, sentence: str) -> BotError:
+    """The same kind of error, saying also what was and was not done and how to finish."""
+    kind = next(k for k in OUTSIDE_FAILURES if isinstance(error, k))
+    return kind(f"{error} {sentence}")
+
+
+def _claim_lapsed(claim: str, now: datetime) -> bool:
+    """A claim on posting a thread that another attempt may take over: given up, or left by a crash."""
+    if claim == RELEASED:
+        return True
+    try:
+        return now - datetime.fromisoformat(claim) > THREAD_CLAIM_TTL
+    except ValueError:
+        return True
+
+
+def _closed_key(hotfix: Hotfix) -> str:
+    """State key: the number of this hot-fix's last pull request closed without merging."""
+    return f"closed-pull:{hotfix.id}"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Protocol
 
-from slackbot.domain.forge import Comparison, FileText, PullInfo
+from slackbot.domain.followup import PendingBackmerge, RolloutTarget
+from slackbot.domain.forge import CommitStatus, Comparison, FileText, PullInfo
 from slackbot.domain.hotfix import AuditEntry, Hotfix
+from slackbot.domain.rollout import FluxObservation
 from slackbot.domain.versions import BranchSnapshot, CommitInfo
 
 
@@ -57,6 +60,8 @@ class Forge(SourceReader, Protocol):
 
         Raises NothingToMerge when ``head`` has nothing ``base`` lacks."""
         ...
+
+    def commit_statuses(self, repository: str, ref: str) -> list[CommitStatus]: ...
 
     def commit_file(
         self, repository: str, branch: str, path: str, text: str, *, message: str, replaces: str
@@ -121,3 +126,23 @@ class StateStore(Protocol):
     def put_state_if(self, key: str, value: str, *, expected: str | None) -> bool:
         """Compare-and-set: write only if the current value is ``expected`` (None: absent)."""
         ...
+
+
+class RolloutProbe(Protocol):
+    """Reads what Flux applied in one environment (its cluster's API, or commit statuses)."""
+
+    description: str  # for people: "the prod cluster", "Flux's commit statuses on GitHub"
+
+    def observe(self, target: RolloutTarget) -> FluxObservation:
+        """Raises Unavailable when it cannot be reached, NotFound when the Flux objects are missing."""
+        ...
+
+    def request_reconcile(self, target: RolloutTarget, at: datetime) -> None: ...
+
+
+class ReminderPoster(Protocol):
+    """Where back-merge reminders go: the hot-fix's thread, or the team channel as a digest."""
+
+    def remind_in_thread(self, hotfix: Hotfix, text: str) -> None: ...
+
+    def post_to_channel(self, channel: str, text: str, items: Sequence[PendingBackmerge]) -> None: ...

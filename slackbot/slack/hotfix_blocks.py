@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from slackbot.domain.followup import PendingBackmerge
 from slackbot.domain.hotfix import Hotfix, Kind, Stage
 from slackbot.slack.blocks import Message, link, mrkdwn_escape
 
@@ -60,6 +61,25 @@ def progress(hotfix: Hotfix) -> str:
         )
         marks.append(f"{mark} {label}")
     return "  →  ".join(marks)
+
+
+_ROLLOUT_MARKS = {
+    "rolled_out": ":white_check_mark: rolled out",
+    "waiting": ":hourglass_flowing_sand: rolling out",
+    "late": ":warning: late",
+    "failed": ":x: failed",
+    "unknown": ":grey_question: not watched (no probe)",
+}
+
+
+def rollout_line(links: Mapping[str, str]) -> str:
+    """Each environment's roll-out, from the ``rollout:<env>`` entries the service adds once merged."""
+    parts = [
+        f"{key.removeprefix('rollout:')} {_ROLLOUT_MARKS.get(state, state)}"
+        for key, state in links.items()
+        if key.startswith("rollout:")
+    ]
+    return "Roll-out: " + " · ".join(parts) if parts else ""
 
 
 def title(hotfix: Hotfix) -> str:
@@ -110,6 +130,9 @@ def thread_message(hotfix: Hotfix, links: Mapping[str, str]) -> Message:
         ),
         ContextBlock(elements=[MarkdownTextObject(text=progress(hotfix))]),
     ]
+    rollout = rollout_line(links)
+    if rollout:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=rollout)]))
     buttons = _buttons(hotfix)
     if buttons:
         blocks.append(ActionsBlock(block_id=f"hotfix:{hotfix.id}", elements=buttons))
@@ -226,3 +249,46 @@ def start_modal(environments: Sequence[str], components: Sequence[str], channel_
             ),
         ],
     )
+
+
+SNOOZE = "reminder_snooze"
+
+
+def _snooze_button(key: str) -> ButtonElement:
+    return ButtonElement(text="Snooze 1 day", action_id=SNOOZE, value=key)
+
+
+def reminder_message(text: str, snooze_key: str) -> Message:
+    """A back-merge reminder in a hot-fix thread, with a button to snooze it."""
+    return Message(
+        text=text,
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=text[:2900])),
+            ActionsBlock(block_id="reminder", elements=[_snooze_button(snooze_key)]),
+        ],
+    )
+
+
+def digest_message(text: str, items: Sequence[PendingBackmerge]) -> Message:
+    """Pending back-merges the team owes, one section each: repository, branch, commits, age, PR."""
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text[:2900]))]
+    for item in items[:15]:
+        age = f", oldest from {item.oldest_commit_at:%Y-%m-%d}" if item.oldest_commit_at else ""
+        pull = (
+            link(item.pull.url, f"back-merge PR #{item.pull.number}") if item.pull else "no back-merge PR yet"
+        )
+        where = f" (pinned by {', '.join(item.environments)})" if item.environments else ""
+        who = f" — {item.hotfix.ticket}, <@{item.hotfix.started_by}>" if item.hotfix else ""
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"*{mrkdwn_escape(item.repository)}* `{mrkdwn_escape(item.branch)}`{where}{who}\n"
+                    f"{item.ahead_by} commit(s) ahead of main{age} · {pull}"
+                ),
+                accessory=_snooze_button(item.key),
+            )
+        )
+    if len(items) > 15:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {len(items) - 15} more.")]))
+    lines = [f"{i.repository} {i.branch}: {i.ahead_by} ahead" for i in items]
+    return Message(text=text + " " + "; ".join(lines), blocks=blocks[:50])

@@ -24,7 +24,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import bindparam, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from slackbot.adapters.store import (
@@ -32,9 +32,11 @@ from slackbot.adapters.store import (
     DuplicateHotfix,
     StaleHotfix,
     Store,
+    UTCDateTime,
     include_name,
     normalise_url,
 )
+from slackbot.domain import hotfix as domain
 from slackbot.domain.hotfix import AuditEntry, Hotfix, Kind, PinChange, PinField, PullRequestRef, Stage
 from slackbot.migrations import alembic_config
 
@@ -71,8 +73,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     base = os.environ.get(PG_URL_VARIABLE)
     if not base:
         pytest.skip(
-            f"PostgreSQL tests need {PG_URL_VARIABLE}, "
-            "e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test"
+            f"PostgreSQL tests need {PG_URL_VARIABLE}, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test"
         )
     schema = f"test_store_{uuid.uuid4().hex[:12]}"
     admin = create_engine(normalise_url(base))
@@ -138,6 +139,7 @@ def a_full_hotfix() -> Hotfix:
         thread_ts="1712345678.000100",
         pull=PullRequestRef(number=42, url="https://github.com/lscsde/iac-flux-jupyter/pull/42"),
         merge_sha="b" * 40,
+        merged_at=T0 - timedelta(minutes=5),
         backmerge=PullRequestRef(number=43, url="https://github.com/lscsde/iac-flux-jupyter/pull/43"),
         rollout_environments=("prod", "stg"),
         summary="spawner times out — “quoted” ünïcode",
@@ -210,7 +212,9 @@ def test_every_field_round_trips(store: Store, make: Callable[[], Hotfix]) -> No
 
 
 def test_pin_change_with_an_old_value_round_trips(store: Store) -> None:
-    pin = PinChange(field=PinField.IMAGE, path="core/image-config.yaml", old="repo/hub:1.0", new="repo/hub:1.1")
+    pin = PinChange(
+        field=PinField.IMAGE, path="core/image-config.yaml", old="repo/hub:1.0", new="repo/hub:1.1"
+    )
     stored = store.add(replace(a_pin_hotfix(), pin=pin))
     assert stored.id is not None
     read = store.get(stored.id)
@@ -233,9 +237,12 @@ def test_times_are_stored_as_utc_and_read_back_aware(store: Store) -> None:
 
 
 def test_a_naive_time_is_refused(store: Store) -> None:
-    with pytest.raises(Exception, match="naive datetime"):
-        store.add(a_hotfix(created_at=datetime(2026, 3, 2, 9, 0)))  # noqa: DTZ001 - the point of the test
+    with pytest.raises(ValueError, match="naive datetime"):
+        store.add(a_hotfix(created_at=datetime(2026, 3, 2, 9, 0)))  # naive: the point of the test
     assert store.all() == []
+    with pytest.raises(ValueError, match="naive datetime"):
+        store.audit(AuditEntry(actor="a", action="b", ticket="c", result="ok", at=datetime(2026, 1, 1)))
+    assert store.audit_log() == []
 
 
 def test_get_of_an_unknown_id_is_none(store: Store) -> None:
@@ -282,6 +289,11 @@ def test_an_active_hotfix_for_the_same_ticket_and_repository_is_a_duplicate(stor
 
     assert raised.value.existing == existing
     assert len(store.all()) == 1
+
+
+def test_the_store_raises_the_domains_exceptions() -> None:
+    assert DuplicateHotfix is domain.DuplicateHotfix
+    assert StaleHotfix is domain.StaleHotfix
 
 
 def test_the_same_ticket_in_another_repository_is_not_a_duplicate(store: Store) -> None:
@@ -543,7 +555,7 @@ def head_revision() -> str:
 
 
 def test_migrate_creates_the_tables_at_head(store: Store) -> None:
-    assert TABLES <= set(inspect(store.engine).get_table_names())
+    assert set(inspect(store.engine).get_table_names()) >= TABLES
     assert current_revision(store) == head_revision()
 
 
@@ -627,6 +639,35 @@ def test_downgrade_to_nothing_and_up_again(store: Store) -> None:
     store.migrate()
 
     assert store.add(a_hotfix()).id is not None
+
+
+def test_upgrade_from_the_first_revision_keeps_what_was_stored(open_store: Callable[[], Store]) -> None:
+    store = open_store()
+    with store.engine.begin() as connection:
+        command.upgrade(alembic_config(connection=connection), "0001")
+        connection.execute(
+            text(
+                "INSERT INTO hotfixes (ticket, ticket_key, kind, environment, component, repository,"
+                " base_branch, branch, started_by, channel_id, summary, stage, rollout_environments,"
+                " version, created_at, updated_at) VALUES ('INC-1', 'inc-1', 'component', 'prod',"
+                " 'jupyter_hub', 'lscsde/iac-flux-jupyter', 'release/0.2.105', 'hotfix/INC-1', 'U0ALICE',"
+                " 'C0INC', '', 'merged', '[\"prod\"]', 1, :at, :at)"
+            ).bindparams(bindparam("at", type_=UTCDateTime())),  # written as the store writes times
+            {"at": datetime(2026, 3, 1, 8, 0, tzinfo=UTC)},
+        )
+
+    store.migrate()
+
+    (old,) = store.all()
+    assert (old.ticket, old.stage, old.merged_at, old.rollout_environments) == (
+        "INC-1",
+        Stage.MERGED,
+        None,
+        ("prod",),
+    )
+    assert old.created_at == datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    saved = store.save(old.moved_to(Stage.MERGED, merged_at=T0))
+    assert saved.merged_at == T0
 
 
 def test_scheduler_job_table_lives_beside_ours(store: Store) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -22,6 +23,14 @@ _COMMANDS: dict[str, type[OpenPr | Promote | Cancel]] = {
 def register(app: App, hotfixes: HotfixService) -> None:
     for action_id, command_type in _COMMANDS.items():
         app.action(action_id)(answers_errors(_handler(hotfixes, command_type)))
+
+    @app.action(hotfix_blocks.SNOOZE)
+    @answers_errors
+    def on_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        actor = Actor(user_id=body["user"]["id"], channel_id=(body.get("channel") or {}).get("id", ""))
+        outcome = hotfixes.snooze(action["value"], timedelta(days=1), actor)
+        respond(response_type="ephemeral", replace_original=False, text=outcome.message)
 
 
 def _handler(hotfixes: HotfixService, command_type: type[OpenPr | Promote | Cancel]) -> Any:

@@ -80,9 +80,9 @@ def _run(hotfixes: HotfixService, command: HotfixCommand, actor: Actor) -> Outco
         return hotfixes.promote(command.ticket, actor)
     if isinstance(command, Cancel):
         return hotfixes.cancel(command.ticket, actor)
-    raise UsageError(
-        "Snoozing reminders is not available yet: back-merge reminders arrive with the scheduler."
-    )
+    if isinstance(command, Snooze):
+        return hotfixes.snooze(f"hotfix:{command.ticket}", command.duration, actor)
+    raise UsageError("I don't know that `/hotfix` command; `/hotfix help` lists them.")
 
 
 def outcome_message(outcome: Outcome) -> Message:

@@ -1,0 +1,352 @@
+"""Flux's view of one cluster, read through the official ``kubernetes`` client.
+
+:class:`KubernetesFluxProbe` reads a component's Flux ``Kustomization`` (kustomize.toolkit.fluxcd.io)
+and the source it points at (normally a ``GitRepository`` of the same name, source.toolkit.fluxcd.io)
+and turns them into a :class:`~slackbot.domain.rollout.FluxObservation`. It can also ask Flux to
+reconcile at once, as ``flux reconcile kustomization NAME --with-source`` does.
+
+Decisions worth knowing:
+
+* One probe per cluster. Each builds its own ``ApiClient`` from a fresh ``Configuration`` (never the
+  client's global default), lazily on first use, so one process can watch several clusters and a
+  probe that is never used costs nothing.
+* Versions: ``v1`` first, then ``v1beta2`` (older Flux). A 404 whose Status names the object means
+  "no such object" under a version the server serves; any other 404 means the version is not
+  served. The version that answered is remembered per API group for the next call.
+* The source is the one the Kustomization's ``spec.sourceRef`` names (a GitRepository, an
+  OCIRepository or a Bucket; same namespace unless given), else a GitRepository named like the
+  Kustomization. A missing source gives ``source_revision=None``, not an error: the Kustomization's
+  Ready message says what is wrong.
+* Ready: the Kustomization's ``Ready`` condition: "True" -> True, "False" -> False, anything else
+  (Unknown, absent) -> None. ``Reconciling=True`` makes it None (an apply is in progress), except
+  with reason ``ProgressingWithRetry`` and Ready False: Flux documents that state as "failing and
+  retrying", so it stays a failure.
+* Errors become one sentence: :class:`Unavailable` for a cluster that cannot be reached, answers
+  5xx or refuses the bot (401/403, naming the RBAC it needs); :class:`NotFound` for a missing
+  Kustomization.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from datetime import datetime
+from typing import Any
+
+import urllib3
+from kubernetes import client as kube_client
+from kubernetes import config as _kube_config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from slackbot.domain.errors import NotFound, Unavailable
+from slackbot.domain.rollout import FluxObservation, revision_sha
+
+__all__ = [
+    "KUSTOMIZE_GROUP",
+    "RECONCILE_ANNOTATION",
+    "SOURCE_GROUP",
+    "KubernetesFluxProbe",
+]
+
+log = logging.getLogger(__name__)
+
+# The config loaders are untyped (in some client versions the whole package is): used through Any.
+kube_config: Any = _kube_config
+
+SOURCE_GROUP = "source.toolkit.fluxcd.io"
+KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
+FLUX_VERSIONS: tuple[str, ...] = ("v1", "v1beta2")
+RECONCILE_ANNOTATION = "reconcile.fluxcd.io/requestedAt"
+MERGE_PATCH = "application/merge-patch+json"
+
+# spec.sourceRef.kind -> plural, for the sources a Kustomization can point at.
+_SOURCE_PLURALS = {
+    "GitRepository": "gitrepositories",
+    "OCIRepository": "ocirepositories",
+    "Bucket": "buckets",
+}
+
+
+class _Missing(Exception):
+    """The object does not exist under any Flux API version the server serves."""
+
+
+class KubernetesFluxProbe:
+    """Reads Flux objects of one cluster: a kubeconfig context, or the cluster the bot runs in."""
+
+    def __init__(
+        self,
+        *,
+        kube_context: str | None = None,
+        in_cluster: bool = False,
+        kubeconfig: str | None = None,
+        request_timeout: float = 5.0,
+    ) -> None:
+        self._context = kube_context
+        self._in_cluster = in_cluster
+        self._kubeconfig = kubeconfig
+        self._timeout = request_timeout
+        self._label = "in-cluster" if in_cluster else (kube_context or "current-context")
+        self._lock = threading.Lock()
+        self._api_client: Any = None
+        self._api: Any = None
+        self._versions: dict[str, str] = {}  # API group -> the version that answered last
+
+    # -- the probe ---------------------------------------------------------------------------------
+
+    def observe(self, name: str, namespace: str) -> FluxObservation:
+        """What Flux in this cluster says about Kustomization ``name`` and its source."""
+        try:
+            kustomization, api_version = self._get(KUSTOMIZE_GROUP, "kustomizations", namespace, name, "get")
+        except _Missing:
+            raise NotFound(
+                f"no Flux Kustomization `{name}` in namespace `{namespace}` on {self._where()}"
+            ) from None
+        source_revision: str | None = None
+        source = _source_of(kustomization, name, namespace)
+        if source is not None:
+            plural, source_namespace, source_name = source
+            try:
+                source_object, _ = self._get(SOURCE_GROUP, plural, source_namespace, source_name, "get")
+            except _Missing:
+                log.info("no %s %s/%s on %s", plural, source_namespace, source_name, self._where())
+            else:
+                artifact = _mapping(_mapping(source_object.get("status")).get("artifact"))
+                source_revision = revision_sha(_text(artifact.get("revision")))
+        status = _mapping(kustomization.get("status"))
+        ready, reason, message = _readiness(status)
+        return FluxObservation(
+            source_revision=source_revision,
+            applied_revision=revision_sha(_text(status.get("lastAppliedRevision"))),
+            ready=ready,
+            reason=reason,
+            message=message,
+            api_version=api_version,
+        )
+
+    def request_reconcile(self, name: str, namespace: str, at: datetime) -> None:
+        """Ask Flux to reconcile the Kustomization and its source now (``flux reconcile --with-source``).
+
+        Sets the ``reconcile.fluxcd.io/requestedAt`` annotation with a merge patch, on the source
+        first and then on the Kustomization, as the flux CLI does. Needs RBAC ``get`` and ``patch``.
+        """
+        value = at.isoformat()
+        body = {"metadata": {"annotations": {RECONCILE_ANNOTATION: value}}}
+        try:
+            kustomization, _ = self._get(KUSTOMIZE_GROUP, "kustomizations", namespace, name, "get")
+        except _Missing:
+            raise NotFound(
+                f"no Flux Kustomization `{name}` in namespace `{namespace}` on {self._where()}"
+            ) from None
+        source = _source_of(kustomization, name, namespace)
+        if source is not None:
+            plural, source_namespace, source_name = source
+            try:
+                self._patch(SOURCE_GROUP, plural, source_namespace, source_name, body)
+            except _Missing:
+                log.info(
+                    "no %s %s/%s to annotate on %s", plural, source_namespace, source_name, self._where()
+                )
+        try:
+            self._patch(KUSTOMIZE_GROUP, "kustomizations", namespace, name, body)
+        except _Missing:
+            raise NotFound(
+                f"no Flux Kustomization `{name}` in namespace `{namespace}` on {self._where()}"
+            ) from None
+
+    def close(self) -> None:
+        with self._lock:
+            api_client, self._api_client, self._api = self._api_client, None, None
+        if api_client is not None:
+            api_client.close()
+
+    # -- talking to the API server -----------------------------------------------------------------
+
+    def _where(self) -> str:
+        return "this cluster (in-cluster config)" if self._in_cluster else f"the {self._label} cluster"
+
+    def _custom_objects(self) -> Any:
+        with self._lock:
+            if self._api is None:
+                self._api_client = self._build_client()
+                self._api = kube_client.CustomObjectsApi(self._api_client)
+            return self._api
+
+    def _build_client(self) -> Any:
+        configuration = kube_client.Configuration()  # a fresh one: the global default stays untouched
+        try:
+            if self._in_cluster:
+                kube_config.load_incluster_config(client_configuration=configuration)
+            else:
+                # Read at first use (the client reads KUBECONFIG once, when it is imported).
+                path = self._kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+                if self._context is None:
+                    _, active = kube_config.list_kube_config_contexts(config_file=path)
+                    self._label = str(active.get("name") or self._label)
+                kube_config.load_kube_config(
+                    config_file=path,
+                    context=self._context,
+                    client_configuration=configuration,
+                    persist_config=False,  # never write refreshed credentials into someone's kubeconfig
+                )
+        except (ConfigException, OSError, ValueError, TypeError, KeyError) as error:
+            raise Unavailable(
+                f"can't reach {self._where()}: its configuration can't be used ({error})"
+            ) from None
+        # One quick retry of a failed connection, no retried reads: a dead cluster answers fast.
+        configuration.retries = urllib3.util.Retry(total=1, connect=1, read=0, redirect=0, status=0)
+        return kube_client.ApiClient(configuration=configuration)
+
+    def _versions_to_try(self, group: str) -> list[str]:
+        known = self._versions.get(group)
+        return [known, *(v for v in FLUX_VERSIONS if v != known)] if known else list(FLUX_VERSIONS)
+
+    def _get(
+        self, group: str, plural: str, namespace: str, name: str, verb: str
+    ) -> tuple[dict[str, Any], str]:
+        """The object and the version that served it; _Missing when no version has it."""
+        api = self._custom_objects()
+        for version in self._versions_to_try(group):
+            try:
+                found = api.get_namespaced_custom_object(
+                    group, version, namespace, plural, name, _request_timeout=self._timeout
+                )
+            except ApiException as error:
+                if error.status == 404:
+                    if _names_object(error, name):  # served version, no such object
+                        self._versions[group] = version
+                        raise _Missing from None
+                    continue  # this version is not served here: try the next one
+                raise self._api_error(error, verb) from None
+            except (urllib3.exceptions.HTTPError, OSError) as error:
+                raise Unavailable(f"can't reach {self._where()}: {_reason(error)}") from None
+            self._versions[group] = version
+            return (found if isinstance(found, dict) else {}), version
+        raise _Missing
+
+    def _patch(self, group: str, plural: str, namespace: str, name: str, body: dict[str, Any]) -> None:
+        api = self._custom_objects()
+        for version in self._versions_to_try(group):
+            try:
+                api.patch_namespaced_custom_object(
+                    group,
+                    version,
+                    namespace,
+                    plural,
+                    name,
+                    body,
+                    _content_type=MERGE_PATCH,
+                    _request_timeout=self._timeout,
+                )
+            except ApiException as error:
+                if error.status == 404:
+                    if _names_object(error, name):
+                        raise _Missing from None
+                    continue
+                raise self._api_error(error, "patch") from None
+            except (urllib3.exceptions.HTTPError, OSError) as error:
+                raise Unavailable(f"can't reach {self._where()}: {_reason(error)}") from None
+            self._versions[group] = version
+            return
+        raise _Missing
+
+    def _api_error(self, error: ApiException, verb: str) -> Unavailable:
+        status = int(error.status or 0)
+        if status == 401:
+            return Unavailable(
+                f"{self._where()} refused the bot (401): its credentials were not accepted; "
+                "check the token or certificate in the kubeconfig (or the service account)"
+            )
+        if status == 403:
+            return Unavailable(
+                f"{self._where()} refused the bot (403): it needs {verb} on gitrepositories "
+                "and kustomizations"
+            )
+        detail = _status_message(error) or f"{status} {error.reason or ''}".strip()
+        if status == 0:
+            detail = str(error.reason or error)
+        elif not detail.startswith(str(status)):
+            detail = f"{status} {detail}"
+        return Unavailable(f"can't reach {self._where()}: {detail}")
+
+
+# -- reading Flux objects ----------------------------------------------------------------------------
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _conditions(status: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found = status.get("conditions")
+    if not isinstance(found, list):
+        return {}
+    return {str(c.get("type")): c for c in found if isinstance(c, dict)}
+
+
+def _readiness(status: dict[str, Any]) -> tuple[bool | None, str, str]:
+    """(ready, reason, message) from the Kustomization's Ready and Reconciling conditions."""
+    conditions = _conditions(status)
+    ready_condition = conditions.get("Ready", {})
+    reconciling = conditions.get("Reconciling", {})
+    reason = str(ready_condition.get("reason") or "")
+    message = str(ready_condition.get("message") or "")
+    state = ready_condition.get("status")
+    in_progress = reconciling.get("status") == "True"
+    if state == "False" and (not in_progress or reconciling.get("reason") == "ProgressingWithRetry"):
+        return False, reason, message
+    if state == "True" and not in_progress:
+        return True, reason, message
+    if in_progress and not message:
+        reason = str(reconciling.get("reason") or "Progressing")
+        message = str(reconciling.get("message") or "")
+    return None, reason, message
+
+
+def _source_of(kustomization: dict[str, Any], name: str, namespace: str) -> tuple[str, str, str] | None:
+    """(plural, namespace, name) of the Kustomization's source; None for a kind we cannot read."""
+    ref = _mapping(_mapping(kustomization.get("spec")).get("sourceRef"))
+    if not ref:
+        return "gitrepositories", namespace, name
+    plural = _SOURCE_PLURALS.get(str(ref.get("kind") or "GitRepository"))
+    if plural is None:
+        return None
+    return plural, str(ref.get("namespace") or namespace), str(ref.get("name") or name)
+
+
+# -- errors ------------------------------------------------------------------------------------------
+
+
+def _status_body(error: ApiException) -> dict[str, Any]:
+    try:
+        body = json.loads(error.body or "")
+    except (TypeError, ValueError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _names_object(error: ApiException, name: str) -> bool:
+    """Whether a 404 says "this object does not exist" (rather than "this version is not served")."""
+    details = _mapping(_status_body(error).get("details"))
+    return details.get("name") == name
+
+
+def _status_message(error: ApiException) -> str:
+    return str(_status_body(error).get("message") or "")
+
+
+def _reason(error: BaseException) -> str:
+    inner = getattr(error, "reason", None)  # MaxRetryError wraps the connection error
+    text = str(inner or error)
+    if "Connection refused" in text:
+        return "connection refused"
+    if "timed out" in text.lower():
+        return "timed out"
+    return text

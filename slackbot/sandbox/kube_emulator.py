@@ -1,0 +1,362 @@
+"""A loopback Kubernetes API server holding custom objects: just enough for Flux's objects.
+
+The official ``kubernetes`` client talks to it unchanged (a kubeconfig whose server is
+``emulator.base_url``, see :func:`slackbot.sandbox.clusters.write_kubeconfig`), so the probe that
+reads a real cluster reads this one in the demo and the tests. Served:
+
+* ``GET /apis/{group}/{version}/namespaces/{ns}/{plural}/{name}``: the object, or 404 as a Status.
+* ``PATCH`` the same path with ``application/merge-patch+json`` (RFC 7386); other patch types
+  answer 415. As for a CRD with a status subresource, a patch cannot change ``status``.
+* ``GET /apis/{group}/{version}``: discovery (an APIResourceList of the plurals stored).
+
+Every object is served under each version in ``api_versions`` (a trivial conversion: the same
+body with ``apiVersion`` swapped); other versions answer 404 "the server could not find the
+requested resource", as an API server that does not serve them. Errors are Kubernetes ``Status``
+objects. Requests need ``Authorization: Bearer <token>`` (401 otherwise).
+
+Test hooks: ``unreachable`` (503 to everything: the cluster is down), ``forbidden_verbs`` ("get",
+"patch": 403 as RBAC would), ``requests`` (method, path, status) and ``patches`` (path, body).
+
+Only the standard library.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import itertools
+import json
+import logging
+import re
+import socket
+import threading
+import urllib.parse
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+__all__ = ["KubeEmulator", "KubeRequest"]
+
+log = logging.getLogger(__name__)
+
+Json = dict[str, Any]
+
+_OBJECT_PATH = re.compile(r"^/apis/([^/]+)/([^/]+)/namespaces/([^/]+)/([^/]+)/([^/]+)$")
+_GROUP_VERSION_PATH = re.compile(r"^/apis/([^/]+)/([^/]+)$")
+_KINDS = {
+    "gitrepositories": "GitRepository",
+    "ocirepositories": "OCIRepository",
+    "buckets": "Bucket",
+    "kustomizations": "Kustomization",
+    "helmreleases": "HelmRelease",
+}
+
+
+@dataclass(frozen=True)
+class KubeRequest:
+    method: str
+    path: str
+    status: int
+
+
+class _Reply(Exception):
+    def __init__(self, status: int, body: Json) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+def _status(code: int, reason: str, message: str, details: Json | None = None) -> _Reply:
+    body: Json = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+    if details is not None:
+        body["details"] = details
+    return _Reply(code, body)
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386: mappings merge recursively, ``null`` deletes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+class KubeEmulator:
+    """Serve stored custom objects as a Kubernetes API server on loopback."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_versions: tuple[str, ...] = ("v1", "v1beta2"),
+        token: str = "sandbox-kube",  # noqa: S107 - a made-up loopback credential
+    ) -> None:
+        self.api_versions = tuple(api_versions)
+        self.token = token
+        self.unreachable = False
+        self.forbidden_verbs: set[str] = set()
+        self._lock = threading.Lock()
+        self._objects: dict[tuple[str, str, str, str], Json] = {}  # (group, plural, ns, name)
+        self._requests: list[KubeRequest] = []
+        self._patches: list[tuple[str, Json]] = []
+        self._resource_versions = itertools.count(1)
+        self._connections: set[socket.socket] = set()
+        self._server = _Server((host, port), _Handler)
+        self._server.emulator = self
+        bound_host, bound_port = self._server.server_address[:2]
+        shown = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)
+        self.base_url = f"http://{shown}:{bound_port}"
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle
+
+    def start(self) -> KubeEmulator:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.01},
+            name="kube-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        log.info("Kubernetes API emulator at %s", self.base_url)
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()
+        with self._lock:
+            connections = list(self._connections)
+        for conn in connections:  # wake handler threads parked on idle keep-alive connections
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> KubeEmulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- the store
+
+    def put(  # noqa: PLR0917 - the signature the sandbox and the tests were promised
+        self, group: str, version: str, plural: str, namespace: str, name: str, body: Json
+    ) -> None:
+        """Store ``body`` as the object the API returns (metadata name/namespace filled in)."""
+        stored = copy.deepcopy(body)
+        stored["apiVersion"] = f"{group}/{version}"
+        stored.setdefault("kind", _KINDS.get(plural, plural))
+        metadata = stored.setdefault("metadata", {})
+        metadata["name"] = name
+        metadata["namespace"] = namespace
+        with self._lock:
+            metadata["resourceVersion"] = str(next(self._resource_versions))
+            metadata.setdefault("generation", 1)
+            self._objects[(group, plural, namespace, name)] = stored
+
+    def get(self, group: str, plural: str, namespace: str, name: str) -> Json | None:
+        """A copy of the stored object, or None."""
+        with self._lock:
+            found = self._objects.get((group, plural, namespace, name))
+            return copy.deepcopy(found) if found is not None else None
+
+    def update(self, group: str, plural: str, namespace: str, name: str, changes: Json) -> Json | None:
+        """Merge ``changes`` (RFC 7386, ``status`` included) into a stored object atomically, as a
+        controller writing its status would; None when there is no such object."""
+        with self._lock:
+            found = self._objects.get((group, plural, namespace, name))
+            if found is None:
+                return None
+            updated: Json = merge_patch(found, changes)
+            updated["metadata"]["resourceVersion"] = str(next(self._resource_versions))
+            self._objects[(group, plural, namespace, name)] = updated
+            return copy.deepcopy(updated)
+
+    def delete(self, group: str, plural: str, namespace: str, name: str) -> bool:
+        with self._lock:
+            return self._objects.pop((group, plural, namespace, name), None) is not None
+
+    @property
+    def requests(self) -> list[KubeRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def patches(self) -> list[tuple[str, Json]]:
+        with self._lock:
+            return copy.deepcopy(self._patches)
+
+    def clear_log(self) -> None:
+        with self._lock:
+            self._requests.clear()
+            self._patches.clear()
+
+    # -- one request
+
+    def _handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, Json]:
+        path = urllib.parse.unquote(urllib.parse.urlsplit(target).path).rstrip("/")
+        try:
+            reply = self._reply(method, path, headers, body)
+        except _Reply as error:
+            reply = error
+        except Exception:
+            log.exception("Kubernetes emulator failed on %s %s", method, path)
+            reply = _status(500, "InternalError", "an error on the server has prevented the request")
+        with self._lock:
+            self._requests.append(KubeRequest(method, path, reply.status))
+        log.debug("%s %s -> %d", method, path, reply.status)
+        return reply.status, reply.body
+
+    def _reply(self, method: str, path: str, headers: dict[str, str], body: bytes) -> _Reply:
+        if self.unreachable:
+            raise _status(503, "ServiceUnavailable", "the server is currently unable to handle the request")
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or token.strip() != self.token:
+            raise _status(401, "Unauthorized", "Unauthorized")
+        match = _GROUP_VERSION_PATH.match(path)
+        if match and method == "GET":
+            return _Reply(200, self._discovery(*match.groups()))
+        match = _OBJECT_PATH.match(path)
+        if match is None:
+            raise _status(404, "NotFound", "the server could not find the requested resource")
+        group, version, namespace, plural, name = match.groups()
+        verb = {"GET": "get", "PATCH": "patch"}.get(method)
+        if verb is None:
+            raise _status(405, "MethodNotAllowed", f"the server does not allow this method: {method}")
+        if version not in self.api_versions or not self._serves(group, plural):
+            raise _status(404, "NotFound", "the server could not find the requested resource")
+        if verb in self.forbidden_verbs:
+            raise _status(
+                403,
+                "Forbidden",
+                f'{plural}.{group} "{name}" is forbidden: User "system:serviceaccount:sandbox:slackbot" '
+                f'cannot {verb} resource "{plural}" in API group "{group}" in the namespace "{namespace}"',
+                {"name": name, "group": group, "kind": plural},
+            )
+        key = (group, plural, namespace, name)
+        with self._lock:
+            found = self._objects.get(key)
+            if found is None:
+                raise _status(
+                    404,
+                    "NotFound",
+                    f'{plural}.{group} "{name}" not found',
+                    {"name": name, "group": group, "kind": plural},
+                )
+            if verb == "patch":
+                found = self._patch(key, found, path, headers, body)
+            served = copy.deepcopy(found)
+        served["apiVersion"] = f"{group}/{version}"
+        return _Reply(200, served)
+
+    def _patch(
+        self, key: tuple[str, str, str, str], found: Json, path: str, headers: dict[str, str], body: bytes
+    ) -> Json:
+        content_type = headers.get("content-type", "").split(";")[0].strip()
+        if content_type != "application/merge-patch+json":
+            raise _status(
+                415,
+                "UnsupportedMediaType",
+                f"the body of the request was in an unknown format: {content_type}",
+            )
+        try:
+            patch = json.loads(body or b"null")
+        except ValueError:
+            raise _status(400, "BadRequest", "the request body is not valid JSON") from None
+        if not isinstance(patch, dict):
+            raise _status(400, "BadRequest", "a merge patch must be a JSON object")
+        self._patches.append((path, copy.deepcopy(patch)))
+        patch.pop("status", None)  # the status subresource: only controllers write it
+        updated: Json = merge_patch(found, patch)
+        updated["metadata"]["resourceVersion"] = str(next(self._resource_versions))
+        self._objects[key] = updated
+        return updated
+
+    def _serves(self, group: str, plural: str) -> bool:
+        """Whether ``plural`` of ``group`` is known: any object of it stored, or a Flux kind."""
+        with self._lock:
+            stored = any(g == group and p == plural for g, p, _, _ in self._objects)
+        return stored or plural in _KINDS
+
+    def _discovery(self, group: str, version: str) -> Json:
+        if version not in self.api_versions:
+            raise _status(404, "NotFound", "the server could not find the requested resource")
+        with self._lock:
+            plurals = sorted({p for g, p, _, _ in self._objects if g == group})
+        if not plurals:
+            raise _status(404, "NotFound", "the server could not find the requested resource")
+        return {
+            "kind": "APIResourceList",
+            "apiVersion": "v1",
+            "groupVersion": f"{group}/{version}",
+            "resources": [
+                {
+                    "name": plural,
+                    "singularName": _KINDS.get(plural, plural).lower(),
+                    "namespaced": True,
+                    "kind": _KINDS.get(plural, plural),
+                    "verbs": ["get", "list", "patch", "update", "watch"],
+                }
+                for plural in plurals
+            ],
+        }
+
+    def _track(self, conn: socket.socket, *, add: bool) -> None:
+        with self._lock:
+            (self._connections.add if add else self._connections.discard)(conn)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    emulator: KubeEmulator
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"  # keep-alive, as urllib3's pool expects
+    timeout = 30
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.emulator._track(self.connection, add=True)
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError):
+            super().finish()
+        self.server.emulator._track(self.connection, add=False)
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        status, reply = self.server.emulator._handle(self.command, self.path, headers, body)
+        payload = json.dumps(reply).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_PATCH = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # requests are logged by KubeEmulator._handle
