@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from slackbot.domain.hotfix import Hotfix, Stage
-from slackbot.sandbox.harness import GENERAL, INCIDENT, Sandbox
+from slackbot.sandbox.harness import GENERAL, INCIDENT, TEAM, Sandbox
 from slackbot.sandbox.render import render_message
 from slackbot.sandbox.world import ApiError, commit_file, merge_pull, open_pulls
+
+POLL = 2.0  # the demo's watcher interval (60 s in production)
+APPLY_DELAY = 6.0  # how long the simulated Flux takes to apply a new commit
 
 HELP = f"""\
 Type exactly what you would type in Slack, for example:
@@ -32,6 +36,9 @@ What people do outside Slack:
   merge [TICKET]       a reviewer presses "Merge" on the hot-fix's open pull request on GitHub
   thread [TICKET]      show the hot-fix's Slack thread
   prs                  list open pull requests
+  wait [SECONDS]       let time pass (Flux rolls out; the bot's jobs run every {POLL:g} s)
+  remind               run the back-merge reminder job now (it is scheduled for weekday mornings)
+  fail ENV COMPONENT / heal ENV COMPONENT    make a simulated cluster's roll-out fail, or recover
   channel general|incident   type in #{GENERAL[1]} or #{INCIDENT[1]} (hot-fixes need an incident channel)
   help, quit"""
 
@@ -50,12 +57,37 @@ class _Console:
     def __init__(self, box: Sandbox, say: Callable[[str], None]) -> None:
         self.box = box
         self.say = say
+        self.seen = box.slack.post_mark()
+        self.shown_state: dict[str, str] = {}  # parent message ts -> the state last shown
+
+    def feed(self) -> None:
+        """Show what the bot posted on its own (thread replies, updates, digests) since last time."""
+        fresh = self.box.slack.posts_since(self.seen)
+        self.seen += len(fresh)
+        names = {GENERAL[0]: GENERAL[1], INCIDENT[0]: INCIDENT[1], TEAM[0]: TEAM[1]}
+        for post in fresh:
+            if post.kind not in ("chat.postMessage", "chat.update"):
+                continue
+            where = "#" + names.get(post.channel or "", post.channel or "?")
+            label = (
+                f"[{where} thread]"
+                if post.thread_ts
+                else f"[{where}{' (edited)' if post.kind == 'chat.update' else ''}]"
+            )
+            if post.kind == "chat.update":
+                state = _progress_lines(post.text, post.blocks)
+                if self.shown_state.get(post.ts or "") != state:
+                    self.shown_state[post.ts or ""] = state
+                    self.say(f"{label} parent message now: {state}")
+            else:
+                self.say(f"{label} " + render_message(post.text, post.blocks).replace("\n", "\n    "))
 
     def handle(self, line: str) -> None:
         word, _, rest = line.partition(" ")
         rest = rest.strip()
         if line.startswith("/"):
             self.say(self.box.ask(line, timeout=30).text)
+            self.seen = self.box.slack.post_mark()  # the answer showed those already
         elif word in {"help", "?"}:
             self.say(HELP)
         elif word == "push":
@@ -68,6 +100,12 @@ class _Console:
             self.prs()
         elif word == "channel":
             self.channel(rest)
+        elif word == "wait":
+            self.wait(rest)
+        elif word == "remind":
+            self.say(f"(reminders job: {self.box.bot.followup.remind()})")
+        elif word in ("fail", "heal"):
+            self.fail_or_heal(word, rest)
         else:
             self.say("Type a slash command such as `/versions prod`, a console command, or `help`.")
 
@@ -128,6 +166,32 @@ class _Console:
         if not found:
             self.say("No open pull requests.")
 
+    def wait(self, seconds: str) -> None:
+        try:
+            duration = float(seconds or POLL * 5)
+        except ValueError:
+            self.say("`wait` takes a number of seconds, e.g. `wait 15`.")
+            return
+        deadline = time.monotonic() + min(duration, 300)
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            self.feed()
+        self.say(f"({duration:g} s later)")
+
+    def fail_or_heal(self, word: str, rest: str) -> None:
+        parts = rest.split()
+        cluster = self.box.clusters.get(parts[0]) if parts else None
+        if cluster is None or len(parts) != 2:
+            self.say(f"`{word} ENV COMPONENT`, ENV one of: {', '.join(self.box.clusters)}.")
+            return
+        if word == "fail":
+            cluster.fail(parts[1], message="Health check failed after 2m0s: deployment/hub not ready")
+        else:
+            cluster.heal(parts[1])
+        self.say(
+            f"(the {parts[0]} cluster's {parts[1]} roll-out will {'fail' if word == 'fail' else 'recover'})"
+        )
+
     def channel(self, name: str) -> None:
         where = {"general": GENERAL, "incident": INCIDENT}.get(name.lstrip("#"))
         if where is None:
@@ -144,7 +208,9 @@ def _console(root: Path, stdin: TextIO, stdout: TextIO) -> None:
         stdout.flush()
 
     say("Starting the sandbox: seeding git repositories and starting the GitHub and Slack emulators…")
-    with Sandbox(root) as box:
+    with Sandbox(root, clusters=True, apply_delay=APPLY_DELAY, scheduler_poll=POLL) as box:
+        for cluster in box.clusters.values():
+            cluster.start(interval=1.0)
         say(f"  repositories  {box.world.repos_dir}")
         say(f"  GitHub API    {box.github.base_url}   (emulator, real git underneath)")
         say(f"  Slack API     {box.slack.api_url}   (emulator)")
@@ -153,11 +219,15 @@ def _console(root: Path, stdin: TextIO, stdout: TextIO) -> None:
         say(HELP)
         console = _Console(box, say)
         interactive = stdin.isatty()
+        say(
+            f"Simulated Flux clusters: {', '.join(box.clusters)} (they apply a new commit {APPLY_DELAY:g} s after it lands)."
+        )
         while True:
             if interactive:
                 stdout.write(f"\n#{box.user.channel_name} @{box.user.user_name}> ")
                 stdout.flush()
             line = stdin.readline()
+            console.feed()
             if not line:
                 break
             line = line.strip()
@@ -169,3 +239,10 @@ def _console(root: Path, stdin: TextIO, stdout: TextIO) -> None:
                 break
             console.handle(line)
     say("Sandbox stopped.")
+
+
+def _progress_lines(text: str, blocks: list[dict[str, Any]]) -> str:
+    """The lines of an edited parent message that carry its state (progress and roll-outs)."""
+    rendered = render_message(text, blocks).splitlines()
+    state = [line.strip() for line in rendered if "→" in line or line.strip().startswith("Roll-out")]
+    return " / ".join(state) or text

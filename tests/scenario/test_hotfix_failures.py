@@ -573,7 +573,8 @@ def test_a_pull_request_closed_without_merging_is_not_reopened_behind_anyones_ba
         ("/hotfix pr INC-92", "No active hot-fix has the ticket INC-92"),
         ("/hotfix promote INC-93", "No active hot-fix has the ticket INC-93"),
         ("/hotfix cancel INC-94", "No active hot-fix has the ticket INC-94"),
-        ("/hotfix snooze INC-95 2d", "not available yet"),
+        # Snoozing reminders of a ticket nobody is hot-fixing (or before reminders exist).
+        ("/hotfix snooze INC-95 2d", "INC-95|not available yet"),
     ],
 )
 def test_wrong_inputs_get_a_helpful_sentence_and_change_nothing(
@@ -585,7 +586,8 @@ def test_wrong_inputs_get_a_helpful_sentence_and_change_nothing(
 
     answer = told(ask(bot, line))
 
-    assert_plain(answer, expected)
+    assert_plain(answer)
+    assert any(choice in answer for choice in expected.split("|")), answer
     assert {repo: bot.world.repo(repo).branches() for repo in (JUPYTER, CORE)} == before
     assert writes(bot, "POST", "/pulls") + writes(bot, "POST", "/git/refs") == posts_before
     assert bot.bot.store.find(ticket, active_only=False) == []
