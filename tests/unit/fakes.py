@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from slackbot.domain.errors import NotFound
+from slackbot.domain.forge import Comparison, FileText, NothingToMerge, PullInfo
+from slackbot.domain.hotfix import AuditEntry, DuplicateHotfix, Hotfix, StaleHotfix
 from slackbot.domain.versions import BranchSnapshot, CommitInfo
 
 
@@ -55,3 +60,326 @@ class FakeSource:
             return f"https://forge.test/{repository}/compare/{compare[0]}...{compare[1]}"
         suffix = f"/commit/{commit}" if commit else f"/tree/{branch}" if branch else ""
         return f"https://forge.test/{repository}{suffix}"
+
+
+# -- hot-fixes ------------------------------------------------------------------------------------
+
+
+@dataclass
+class FakePull:
+    number: int
+    head: str
+    base: str
+    title: str
+    body: str
+    state: str = "open"
+    merged: bool = False
+    merge_sha: str | None = None
+
+    def info(self, repository: str) -> PullInfo:
+        return PullInfo(
+            number=self.number,
+            url=f"https://forge.test/{repository}/pull/{self.number}",
+            state=self.state,
+            merged=self.merged,
+            head=self.head,
+            base=self.base,
+            title=self.title,
+            merge_sha=self.merge_sha,
+            mergeable=True if self.state == "open" else None,
+        )
+
+
+@dataclass
+class FakeForge(FakeSource):
+    """FakeSource that also keeps each branch's commits, pull requests and what was written.
+
+    Commits are just shas; a branch's history lists them oldest first. ``fail(method, error)``
+    makes the next call of that method raise ``error`` (as the adapter would translate GitHub's).
+    """
+
+    history: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    pulls: dict[str, list[FakePull]] = field(default_factory=dict)
+    created_branches: list[tuple[str, str, str]] = field(default_factory=list)
+    created_pulls: list[tuple[str, str, str]] = field(default_factory=list)  # (repository, head, base)
+    commits: list[tuple[str, str, str, str]] = field(default_factory=list)  # (repo, branch, path, message)
+    failures: dict[str, list[Exception]] = field(default_factory=dict)
+    _shas: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def add_branch(
+        self, repository: str, branch: str, sha: str, files: Mapping[str, str] | None = None
+    ) -> None:
+        super().add_branch(repository, branch, sha, files)
+        self.history[(repository, branch)] = [sha]
+
+    def fail(self, method: str, error: Exception, *, times: int = 1) -> None:
+        self.failures.setdefault(method, []).extend([error] * times)
+
+    def _maybe_fail(self, method: str) -> None:
+        queued = self.failures.get(method)
+        if queued:
+            raise queued.pop(0)
+
+    def new_sha(self) -> str:
+        return f"{next(self._shas):040x}"
+
+    def push(self, repository: str, branch: str, files: Mapping[str, str] | None = None) -> str:
+        """A developer's commit on ``branch``; returns its sha."""
+        sha = self.new_sha()
+        _, old_files = self._branch(repository, branch)
+        self.branches[(repository, branch)] = (sha, {**old_files, **(files or {})})
+        self.history[(repository, branch)].append(sha)
+        return sha
+
+    def merge(self, repository: str, number: int) -> str:
+        """A reviewer pressing the merge button; returns the merge commit's sha."""
+        pull = self._pull(repository, number)
+        _, head_files = self._branch(repository, pull.head)
+        sha = self.new_sha()
+        base = self.history[(repository, pull.base)]
+        base += [c for c in self.history[(repository, pull.head)] if c not in base] + [sha]
+        self.branches[(repository, pull.base)] = (sha, dict(head_files))
+        pull.state, pull.merged, pull.merge_sha = "closed", True, sha
+        return sha
+
+    def close(self, repository: str, number: int) -> None:
+        self._pull(repository, number).state = "closed"
+
+    def open_pulls(self, repository: str) -> list[FakePull]:
+        return [p for p in self.pulls.get(repository, []) if p.state == "open"]
+
+    def _pull(self, repository: str, number: int) -> FakePull:
+        return next(p for p in self.pulls.get(repository, []) if p.number == number)
+
+    def _commits(self, repository: str, ref: str) -> list[str]:
+        if (repository, ref) in self.history:
+            return self.history[(repository, ref)]
+        for (repo, _), commits in self.history.items():
+            if repo == repository and ref in commits:
+                return commits[: commits.index(ref) + 1]
+        raise NotFound(f"`{repository}` has no branch `{ref}`.")
+
+    # -- the Forge port
+
+    def read_file(self, repository: str, path: str, ref: str) -> FileText | None:
+        self._maybe_fail("read_file")
+        branch = next(
+            (b for (repo, b), (sha, _) in self.branches.items() if repo == repository and ref in (b, sha)),
+            ref,
+        )
+        _, files = self._branch(repository, branch)
+        text = files.get(path)
+        return None if text is None else FileText(text=text, sha=f"blob:{hash(text)}")
+
+    def create_branch(self, repository: str, branch: str, sha: str) -> bool:
+        self._maybe_fail("create_branch")
+        if (repository, branch) in self.branches:
+            return False
+        source = next(
+            b for (repo, b), commits in self.history.items() if repo == repository and sha in commits
+        )
+        _, files = self._branch(repository, source)
+        self.branches[(repository, branch)] = (sha, dict(files))
+        self.history[(repository, branch)] = self._commits(repository, sha)[:]
+        self.created_branches.append((repository, branch, sha))
+        return True
+
+    def compare(self, repository: str, base: str, head: str) -> Comparison:
+        self._maybe_fail("compare")
+        base_commits, head_commits = self._commits(repository, base), self._commits(repository, head)
+        ahead = len([c for c in head_commits if c not in base_commits])
+        behind = len([c for c in base_commits if c not in head_commits])
+        status = (
+            "identical"
+            if not (ahead or behind)
+            else "diverged"
+            if ahead and behind
+            else "ahead"
+            if ahead
+            else "behind"
+        )
+        return Comparison(status=status, ahead_by=ahead, behind_by=behind)
+
+    def find_pull(self, repository: str, head: str, base: str) -> PullInfo | None:
+        found = [p for p in self.open_pulls(repository) if (p.head, p.base) == (head, base)]
+        return found[0].info(repository) if found else None
+
+    def pull(self, repository: str, number: int) -> PullInfo:
+        self._maybe_fail("pull")
+        return self._pull(repository, number).info(repository)
+
+    def open_pull(self, repository: str, head: str, base: str, title: str, body: str) -> PullInfo:
+        self._maybe_fail("open_pull")
+        existing = self.find_pull(repository, head, base)
+        if existing is not None:
+            return existing
+        if self.compare(repository, base, head).ahead_by == 0:
+            raise NothingToMerge(f"`{head}` has no commits that `{base}` lacks yet.")
+        pulls = self.pulls.setdefault(repository, [])
+        pull = FakePull(number=len(pulls) + 1, head=head, base=base, title=title, body=body)
+        pulls.append(pull)
+        self.created_pulls.append((repository, head, base))
+        return pull.info(repository)
+
+    def commit_file(
+        self, repository: str, branch: str, path: str, text: str, *, message: str, replaces: str
+    ) -> str:
+        self._maybe_fail("commit_file")
+        current = self.read_file(repository, path, branch)
+        assert current is not None
+        assert current.sha == replaces, "the file changed since it was read"
+        self.commits.append((repository, branch, path, message))
+        return self.push(repository, branch, {path: text})
+
+    def commit_statuses(self, repository: str, ref: str) -> list[Any]:
+        return []
+
+
+@dataclass
+class FakeHotfixStore:
+    """HotfixStore and StateStore in memory, with the database's uniqueness and version checks.
+
+    ``before_add``/``before_save`` run once before the next add/save: another copy of the bot
+    getting there first."""
+
+    hotfixes: dict[int, Hotfix] = field(default_factory=dict)
+    audits: list[AuditEntry] = field(default_factory=list)
+    state: dict[str, str] = field(default_factory=dict)
+    before_add: Callable[[], None] | None = None
+    before_save: Callable[[], None] | None = None
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _ticks: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def _now(self) -> datetime:
+        return datetime(2026, 11, 1, 9, 0, tzinfo=UTC) + timedelta(microseconds=next(self._ticks))
+
+    def _active(self, ticket: str, repository: str) -> Hotfix | None:
+        return next(
+            (
+                h
+                for h in self.hotfixes.values()
+                if h.ticket.lower() == ticket.lower() and h.repository == repository and h.stage.is_active
+            ),
+            None,
+        )
+
+    # -- HotfixStore
+
+    def add(self, hotfix: Hotfix) -> Hotfix:
+        if self.before_add is not None:
+            interfere, self.before_add = self.before_add, None
+            interfere()
+        existing = self._active(hotfix.ticket, hotfix.repository)
+        if existing is not None:
+            raise DuplicateHotfix(existing)
+        now = self._now()
+        stored = replace(hotfix, id=next(self._ids), created_at=now, updated_at=now)
+        self.hotfixes[stored.id or 0] = stored
+        return stored
+
+    def get(self, hotfix_id: int) -> Hotfix | None:
+        return self.hotfixes.get(hotfix_id)
+
+    def find(self, ticket: str, *, active_only: bool = True) -> list[Hotfix]:
+        return [
+            h
+            for h in self.hotfixes.values()
+            if h.ticket.lower() == ticket.lower() and (h.stage.is_active or not active_only)
+        ]
+
+    def active(self) -> list[Hotfix]:
+        return [h for h in self.hotfixes.values() if h.stage.is_active]
+
+    def all(self, *, limit: int = 100) -> list[Hotfix]:
+        return list(self.hotfixes.values())[-limit:]
+
+    def save(self, hotfix: Hotfix) -> Hotfix:
+        if self.before_save is not None:
+            interfere, self.before_save = self.before_save, None
+            interfere()
+        assert hotfix.id is not None
+        current = self.hotfixes.get(hotfix.id)
+        if current is None or current.updated_at != hotfix.updated_at:
+            raise StaleHotfix(f"hot-fix {hotfix.ticket} changed since it was read")
+        saved = replace(hotfix, updated_at=self._now())
+        self.hotfixes[hotfix.id] = saved
+        return saved
+
+    def audit(self, entry: AuditEntry) -> None:
+        self.audits.append(entry)
+
+    def audit_log(self, *, ticket: str | None = None) -> list[tuple[str, str]]:
+        """(action, result) oldest first."""
+        return [(e.action, e.result) for e in self.audits if ticket in (None, e.ticket)]
+
+    # -- StateStore
+
+    def get_state(self, key: str) -> str | None:
+        return self.state.get(key)
+
+    def put_state(self, key: str, value: str) -> None:
+        self.state[key] = value
+
+    def put_state_if(self, key: str, value: str, *, expected: str | None) -> bool:
+        if self.state.get(key) != expected:
+            return False
+        self.state[key] = value
+        return True
+
+
+@dataclass
+class FakeThreads:
+    """Slack threads: the parent messages posted (found again by hot-fix id), replies and edits."""
+
+    parents: dict[int, str] = field(default_factory=dict)  # hot-fix id -> ts
+    posted: list[tuple[str, str]] = field(default_factory=list)  # (ticket, ts) of each parent posted
+    replies: list[tuple[str, str]] = field(default_factory=list)  # (ticket, text)
+    updates: list[tuple[str, str]] = field(default_factory=list)  # (ticket, stage)
+    failures: dict[str, list[Exception]] = field(default_factory=dict)
+    _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def fail(self, method: str, error: Exception, *, times: int = 1) -> None:
+        self.failures.setdefault(method, []).extend([error] * times)
+
+    def _maybe_fail(self, method: str) -> None:
+        queued = self.failures.get(method)
+        if queued:
+            raise queued.pop(0)
+
+    def open_thread(self, hotfix: Hotfix, links: Mapping[str, str]) -> str:
+        assert hotfix.id is not None
+        if hotfix.id in self.parents:
+            return self.parents[hotfix.id]
+        self._maybe_fail("open_thread")
+        ts = f"1700000000.{next(self._ts):06d}"
+        self.parents[hotfix.id] = ts
+        self.posted.append((hotfix.ticket, ts))
+        return ts
+
+    def update_thread(self, hotfix: Hotfix, links: Mapping[str, str]) -> None:
+        self._maybe_fail("update_thread")
+        self.updates.append((hotfix.ticket, hotfix.stage.value))
+
+    def reply(self, hotfix: Hotfix, text: str) -> None:
+        self._maybe_fail("reply")
+        self.replies.append((hotfix.ticket, text))
+
+    def link(self, hotfix: Hotfix) -> str | None:
+        return f"https://slack.test/{hotfix.channel_id}/{hotfix.thread_ts}" if hotfix.thread_ts else None
+
+    def said(self, ticket: str) -> list[str]:
+        return [text for t, text in self.replies if t == ticket]
+
+
+@dataclass
+class FakeDirectory:
+    usergroups: dict[str, frozenset[str]] = field(default_factory=dict)  # handle or id -> members
+    channels: dict[str, str] = field(default_factory=dict)  # id -> name
+    asked: list[str] = field(default_factory=list)
+
+    def usergroup_members(self, usergroup: str) -> frozenset[str]:
+        self.asked.append(usergroup)
+        return self.usergroups.get(usergroup.lstrip("@"), frozenset())
+
+    def channel_name(self, channel_id: str) -> str | None:
+        return self.channels.get(channel_id)
