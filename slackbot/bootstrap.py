@@ -220,7 +220,9 @@ def build_probe(
         return None
     if flux.commit_status:
         return CommitStatusProbe(forge, flux.status_id)
-    kube = KubernetesFluxProbe(kube_context=flux.kube_context, in_cluster=flux.in_cluster, kubeconfig=kubeconfig)
+    kube = KubernetesFluxProbe(
+        kube_context=flux.kube_context, in_cluster=flux.in_cluster, kubeconfig=kubeconfig
+    )
     return KubernetesRolloutProbe(kube, f"the {name} cluster")
 
 
@@ -252,5 +254,9 @@ def build_slack_app(bot: Bot) -> App:
         raise SetupError("SLACK_SIGNING_SECRET is not set (needed to verify Slack's requests in HTTP mode).")
     signing_secret = secrets.slack_signing_secret.get_secret_value() if secrets.slack_signing_secret else ""
     return create_app(
-        client=bot.slack, signing_secret=signing_secret, versions=bot.versions, hotfixes=bot.hotfixes
+        client=bot.slack,
+        signing_secret=signing_secret,
+        versions=bot.versions,
+        hotfixes=bot.hotfixes,
+        clusters=bot.followup.cluster_view,
     )

@@ -85,7 +85,7 @@ def versions(
             )
             typer.echo(json.dumps(document, indent=2))
         else:
-            message = answer(bot.versions, f"{environment} {component or ''}")
+            message = answer(bot.versions, f"{environment} {component or ''}", bot.followup.cluster_view)
             typer.echo(render_message(message.text, [b.to_dict() for b in message.blocks]))
     except (BotError, UnknownName) as error:
         raise _fail(str(error)) from None

@@ -155,9 +155,13 @@ class GitHubForge:
 
     def commit_statuses(self, repository: str, ref: str) -> list[CommitStatus]:
         """The statuses posted on a commit (newest first), e.g. by Flux's notification-controller."""
-        data = self._get(f"/repos/{repository}/commits/{quote(ref, safe='/')}/statuses?per_page=100", repository, ref)
+        data = self._get(
+            f"/repos/{repository}/commits/{quote(ref, safe='/')}/statuses?per_page=100", repository, ref
+        )
         return [
-            CommitStatus(context=s.get("context", ""), state=s.get("state", ""), description=s.get("description") or "")
+            CommitStatus(
+                context=s.get("context", ""), state=s.get("state", ""), description=s.get("description") or ""
+            )
             for s in data
         ]
 

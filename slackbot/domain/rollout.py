@@ -66,3 +66,21 @@ def describe_duration(delta: timedelta) -> str:
     if minutes:
         return f"{minutes}m{seconds:02d}s"
     return f"{seconds}s"
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    """What a cluster runs for one component, next to what its branch says it should."""
+
+    source: str  # how it was read: "the prod cluster", "Flux's commit statuses on GitHub"
+    applied: str | None = None  # the applied commit
+    ready: bool | None = None
+    reason: str = ""
+    message: str = ""
+    branch_head: str | None = None
+    problem: str | None = None  # why nothing could be read
+
+    @property
+    def behind(self) -> bool:
+        """The cluster runs something other than the head of the pinned branch (yet)."""
+        return bool(self.applied and self.branch_head and not self.branch_head.startswith(self.applied[:7]))

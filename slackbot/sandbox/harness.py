@@ -10,9 +10,9 @@ from __future__ import annotations
 import secrets as random_secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -23,8 +23,8 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from slackbot.bootstrap import Bot, build_bot, build_scheduler, build_slack_app
 from slackbot.sandbox.clusters import SimulatedCluster, write_kubeconfig
-from slackbot.sandbox.kube_emulator import KubeEmulator
 from slackbot.sandbox.github_emulator import GitHubEmulator
+from slackbot.sandbox.kube_emulator import KubeEmulator
 from slackbot.sandbox.slack_emulator import SlackEmulator
 from slackbot.sandbox.slack_user import (
     Conversation,

@@ -17,7 +17,8 @@ from slackbot.domain.errors import BotError, NotFound, Unavailable
 from slackbot.domain.followup import PendingBackmerge, RolloutState, RolloutTarget
 from slackbot.domain.forge import CommitStatus
 from slackbot.domain.hotfix import Hotfix, Kind, Stage
-from slackbot.domain.rollout import FluxObservation, Verdict, describe_duration, judge
+from slackbot.domain.rollout import ClusterView, FluxObservation, Verdict, describe_duration, judge
+from slackbot.domain.versions import ComponentReport
 from slackbot.services.hotfix import HotfixService
 from slackbot.services.ports import Forge, ReminderPoster, RolloutProbe, StateStore
 
@@ -277,6 +278,43 @@ class FollowupService:
         since = self._state.get_state(key)
         if since and self._state.put_state_if(key, "", expected=since):
             self._post(hotfix, f"{system} is reachable again.", report)
+
+    # -- what a cluster runs, for /versions ---------------------------------------------------------
+
+    def cluster_view(self, report: ComponentReport) -> ClusterView | None:
+        """The applied revision of one component in one environment, when a probe is configured."""
+        environment = self.environments.get(report.environment.environment)
+        component = report.component
+        if (
+            environment is None
+            or environment.probe is None
+            or not component.repository
+            or not component.branch
+        ):
+            return None
+        spec = self.hotfixes.versions.catalog.get(component.name)
+        head = report.release_head.sha if report.release_head else None
+        target = RolloutTarget(
+            environment=environment.name,
+            flux_name=spec.flux_name if spec and spec.flux_name else component.name,
+            namespace=environment.namespace,
+            repository=component.repository,
+            branch=component.branch,
+            merge_sha=head or "",
+        )
+        probe = environment.probe
+        try:
+            observed = probe.observe(target)
+        except BotError as error:
+            return ClusterView(source=probe.description, branch_head=head, problem=str(error))
+        return ClusterView(
+            source=probe.description,
+            applied=observed.applied_revision,
+            ready=observed.ready,
+            reason=observed.reason,
+            message=observed.message,
+            branch_head=head,
+        )
 
     # -- back-merge reminders ------------------------------------------------------------------------
 

@@ -269,12 +269,16 @@ class HotfixService:
                 unfinished=f"`{hotfix.branch}` exists in `{hotfix.repository}`, but the hot-fix thread "
                 "was not posted; run the same command again to post it.",
             )
-            if hotfix.thread_ts:
-                self._announce_branch(hotfix, "created")
+            if self._announce_branch(hotfix, "created"):  # this attempt finished the start
                 self._audit(actor, "start", hotfix, "ok", "thread posted")
+        follow = (
+            "follow it in its thread"
+            if hotfix.thread_ts or not hotfix.channel_id
+            else "its thread is still being posted; ask again in a minute if it does not appear"
+        )
         return hotfix, Outcome(
             f"{hotfix.ticket} is already being hot-fixed in `{hotfix.repository}` "
-            f"({_stage_words(hotfix)}); follow it in its thread.",
+            f"({_stage_words(hotfix)}); {follow}.",
             hotfix,
             self.threads.link(hotfix),
         )
@@ -339,8 +343,8 @@ class HotfixService:
             self.threads.link(hotfix),
         )
 
-    def _announce_branch(self, hotfix: Hotfix, verb: str) -> None:
-        self._announce(
+    def _announce_branch(self, hotfix: Hotfix, verb: str) -> bool:
+        return self._announce(
             hotfix,
             "branched",
             f"Branch `{hotfix.branch}` {verb} from `{hotfix.base_branch}` at `{(hotfix.base_sha or '')[:7]}`.",
@@ -566,7 +570,9 @@ class HotfixService:
         pull = self.forge.pull(hotfix.repository, hotfix.pull.number)
         if pull.merged:
             final = Stage.DONE if not hotfix.needs_backmerge else Stage.MERGED
-            hotfix = self._advance(hotfix, final, merge_sha=pull.merge_sha, merged_at=pull.merged_at or self.clock())
+            hotfix = self._advance(
+                hotfix, final, merge_sha=pull.merge_sha, merged_at=pull.merged_at or self.clock()
+            )
             sha = (pull.merge_sha or "")[:7]
             text = (
                 f"Merged into `{hotfix.base_branch}` as `{sha}`. "
@@ -720,9 +726,18 @@ class HotfixService:
         until = self.clock() + duration
         self.state.put_state(f"snooze:{key}", until.isoformat())
         self.store.audit(
-            AuditEntry(actor=actor.name, action="snooze", ticket=key, result="ok", detail=until.isoformat(), at=self.clock())
+            AuditEntry(
+                actor=actor.name,
+                action="snooze",
+                ticket=key,
+                result="ok",
+                detail=until.isoformat(),
+                at=self.clock(),
+            )
         )
-        return Outcome(f"Back-merge reminders for {key.split(':', 1)[1]} are snoozed until {until:%a %d %b %H:%M} UTC.")
+        return Outcome(
+            f"Back-merge reminders for {key.split(':', 1)[1]} are snoozed until {until:%a %d %b %H:%M} UTC."
+        )
 
     def snoozed(self, key: str) -> bool:
         until = self.state.get_state(f"snooze:{key}")

@@ -14,6 +14,7 @@ from slackbot.slack import errors
 from slackbot.slack.actions import hotfix as hotfix_actions
 from slackbot.slack.commands import hotfix as hotfix_command
 from slackbot.slack.commands import versions as versions_command
+from slackbot.slack.commands.versions import ClusterLookup
 from slackbot.slack.views import hotfix as hotfix_views
 
 
@@ -23,6 +24,7 @@ def create_app(
     signing_secret: str,
     versions: VersionService,
     hotfixes: HotfixService,
+    clusters: ClusterLookup | None = None,
     token_verification: bool = True,
 ) -> App:
     """Build the Bolt app; nothing happens at import time and nothing global is touched."""
@@ -36,7 +38,7 @@ def create_app(
         logger=logging.getLogger("slackbot.bolt"),
     )
     errors.register(app)
-    versions_command.register(app, versions)
+    versions_command.register(app, versions, clusters)
     hotfix_command.register(app, hotfixes)
     hotfix_actions.register(app, hotfixes)
     hotfix_views.register(app, hotfixes)

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from slackbot.domain.rollout import ClusterView
 from slackbot.domain.versions import ComponentReport, EnvironmentVersions
 
 # Slack's documented limits, with a margin where Slack counts differently than we do.
@@ -166,8 +167,29 @@ def _rollout_sentence(report: ComponentReport) -> str:
     return ":rotating_light: " + sentence if report.shared_with else sentence
 
 
+def _cluster_field(cluster: ClusterView) -> str:
+    if cluster.problem:
+        return f"*In the cluster*\n:grey_question: {mrkdwn_escape(cluster.problem)}"
+    if not cluster.applied:
+        return f"*In the cluster*\nnothing applied yet ({mrkdwn_escape(cluster.source)})"
+    state = {
+        True: "Ready",
+        False: f"not ready: {cluster.reason} {cluster.message}".strip(),
+        None: "reconciling",
+    }
+    text = f"`{cluster.applied[:7]}` applied, {mrkdwn_escape(state[cluster.ready])}"
+    if cluster.behind and cluster.branch_head:
+        text = f":warning: {text} — the branch head is `{cluster.branch_head[:7]}`"
+    return f"*In the cluster*\n{text}"
+
+
 def component_detail(
-    report: ComponentReport, *, repo_url: str | None, branch_url: str | None, commit_url: str | None
+    report: ComponentReport,
+    *,
+    repo_url: str | None,
+    branch_url: str | None,
+    commit_url: str | None,
+    cluster: ClusterView | None = None,
 ) -> Message:
     c, env = report.component, report.environment
     head = report.release_head
@@ -185,6 +207,8 @@ def component_detail(
         f"*Chart version*\n{mrkdwn_escape(c.chart_version) if c.chart_version else '—'}",
         f"*Image*\n{'`' + mrkdwn_escape(c.image) + '`' if c.image else '—'}",
     ]
+    if cluster is not None:
+        fields.append(_cluster_field(cluster))
     blocks: list[Block] = [
         _header(f"{c.name} in {env.environment}"),
         SectionBlock(fields=[MarkdownTextObject(text=f[:2000]) for f in fields[:MAX_FIELDS]]),
