@@ -165,3 +165,63 @@ def test_the_demo_runs_a_scripted_conversation() -> None:
     assert "rolls out to *prod* and *stg*" in result.stdout
     assert "Did you mean `jupyter_hub`?" in result.stdout
     assert result.stdout.rstrip().endswith("Sandbox stopped.")
+
+
+def test_the_sandbox_github_command_serves_a_seeded_world(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [*SLACKBOT, "sandbox", "github", "--repos", str(tmp_path / "world"), "--seed", "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        line = ""
+        deadline = time.monotonic() + 30
+        while "GitHub emulator on" not in line and time.monotonic() < deadline:
+            line = process.stderr.readline()
+        match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
+        assert match, line
+        url = f"{match.group(1)}/repos/lsc-sde/iac-flux-lscsde/branches/prod"
+        with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310
+            assert json.load(answer)["name"] == "prod"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.usefixtures("github_env")
+def test_hotfixes_from_a_terminal_and_their_status_as_json(
+    fresh_bot: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACKBOT_CONFIG", str(fresh_bot.world.config_path))
+    monkeypatch.setenv("GITHUB_API_URL", fresh_bot.github.base_url)
+    monkeypatch.setenv("SLACKBOT_DATABASE_URL", f"sqlite:///{fresh_bot.root / 'slackbot.db'}")
+    code, out, err = run("hotfix", "start", "prod", "jupyter", "INC-77", "--summary", "from a terminal")
+    assert code == 0, err
+    assert "Hot-fix INC-77 started" in out
+    jupyter = fresh_bot.world.repo("lsc-sde/iac-flux-jupyter")
+    assert jupyter.resolve("refs/heads/hotfix/INC-77") == jupyter.resolve("refs/heads/release/0.2.105")
+    code, out, _ = run("hotfix", "status", "INC-77", "--json")
+    assert code == 0
+    [document] = json.loads(out)
+    assert document["stage"] == "branched"
+    assert document["branch"] == "hotfix/INC-77"
+    assert document["rollout_environments"] == ["prod", "stg"]
+    assert document["started_by"].startswith("cli:")
+    code, _, err = run("hotfix", "pr", "INC-77")
+    assert code == 1
+    assert "has no commits yet" in err
+
+
+def test_the_demo_runs_a_whole_hotfix() -> None:
+    script = "/hotfix prod jupyter_hub spawner times out\npush\nwait 5\nmerge\nwait 12\n/hotfix promote 2291\nmerge\nwait 4\nquit\n"
+    result = subprocess.run(
+        [*SLACKBOT, "demo"], input=script, capture_output=True, text=True, timeout=180, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Hot-fix 2291 started" in out
+    assert "Pull request #1" in out
+    assert "prod rolled out" in out
+    assert "stg rolled out" in out
+    assert "Back-merged into `main`: hot-fix complete" in out

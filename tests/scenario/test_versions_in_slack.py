@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
-from slackbot.sandbox.harness import Sandbox
+from slackbot.sandbox.harness import ManualClock, Sandbox
 from slackbot.sandbox.world import commit_file
 
 CORE = "lsc-sde/iac-flux-lscsde"
@@ -166,3 +167,29 @@ def test_unsigned_badly_signed_and_stale_requests_are_refused(bot: Sandbox) -> N
     assert bot.delivery.send_command(payload, timestamp=int(time.time()) - 600).status == 401
     time.sleep(0.3)
     assert len(bot.slack.responses(payload["response_url"])) == before  # nothing was answered
+
+
+def test_a_watched_environment_shows_what_its_cluster_applied(tmp_path: Path) -> None:
+    with Sandbox(tmp_path, clusters=True, clock=ManualClock(), apply_delay=60) as box:
+        head = box.world.repo("lsc-sde/iac-flux-jupyter").resolve("refs/heads/release/0.2.105")
+        assert head is not None
+        assert f"`{head[:7]}` applied, Ready" in box.ask("/versions prod jupyter_hub").text
+        new_head = commit_file(
+            box.world.repo_dir("lsc-sde/iac-flux-jupyter"),
+            "release/0.2.105",
+            "values/hub.yaml",
+            "x: 1\n",
+            "Hotter fix",
+        )
+        box.tick_clusters()  # the cluster saw it but waits apply_delay before applying
+        text = box.ask("/versions prod jupyter_hub").text
+        assert f":warning: `{head[:7]}` applied" in text
+        assert f"the branch head is `{new_head[:7]}`" in text
+
+
+def test_an_unreachable_cluster_is_said_plainly(tmp_path: Path) -> None:
+    with Sandbox(tmp_path, clusters=True) as box:
+        box.kube["sandbox-prod"].unreachable = True
+        text = box.ask("/versions prod jupyter_hub").text
+        assert "can't reach the" in text
+        assert "release/0.2.105" in text  # the rest of the answer still comes
