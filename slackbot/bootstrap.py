@@ -105,8 +105,15 @@ def build_github(secrets: Secrets) -> Github:
         # Reads go out in parallel; PyGithub's default spacing (0.25 s) would serialise them.
         seconds_between_requests=None,
         seconds_between_writes=1.0,
-        # A person is waiting: retry briefly, never sleep for an hour on a rate limit.
-        retry=GithubRetry(total=2, backoff_factor=0.2, max_rate_limit_wait=5, secondary_rate_wait=5),
+        # A person is waiting: retry briefly, and never sleep out a rate limit (an hour for the
+        # primary one; GitHub's Retry-After for secondary ones): say when to come back instead.
+        retry=GithubRetry(
+            total=2,
+            backoff_factor=0.2,
+            max_rate_limit_wait=5,
+            secondary_rate_wait=5,
+            respect_retry_after_header=False,
+        ),
         pool_size=48,  # as many connections as the adapter has reading threads
         lazy=True,  # get_repo() costs no request; the first real call does the work
     )

@@ -544,25 +544,75 @@ class HotfixService:
         hotfixes = self.store.find(ticket, active_only=False) if ticket else self.store.active()
         if ticket and not hotfixes:
             raise NotFound(f"No hot-fix has the ticket {ticket}. `/hotfix status` lists the active ones.")
+        if not ticket:
+            return [self._refreshed_or_stored(h) for h in hotfixes]  # one failure must not hide the list
         try:
             return [self.refresh(h) for h in hotfixes]
         except OUTSIDE_FAILURES as error:
             raise _unfinished(error, "Nothing was changed; ask again for the latest.") from error
 
+    def _refreshed_or_stored(self, hotfix: Hotfix) -> Hotfix:
+        try:
+            return self.refresh(hotfix)
+        except OUTSIDE_FAILURES:
+            log.warning("could not refresh %s; showing its stored state", hotfix.ticket, exc_info=True)
+            return hotfix
+
     # -- following GitHub -------------------------------------------------------------------------
 
     def refresh(self, hotfix: Hotfix) -> Hotfix:
         """Bring one hot-fix up to date with GitHub, announcing each change once."""
-        if hotfix.stage is Stage.BRANCHED and self.state.get_state(_closed_key(hotfix)) is None:
-            # Opened on its own once the branch has commits, unless someone closed one: then only
-            # when asked (`/hotfix pr`), as the thread was told.
-            comparison = self.forge.compare(hotfix.repository, hotfix.base_branch, hotfix.branch)
-            if comparison.ahead_by > 0:
-                hotfix = self._try_open_pull(hotfix, quiet=True)
+        if hotfix.stage is Stage.BRANCHED:
+            hotfix = self._follow_branch(hotfix)
         if hotfix.stage is Stage.PR_OPEN and hotfix.pull is not None:
             hotfix = self._follow_pull(hotfix)
         if hotfix.stage is Stage.BACKMERGE_OPEN and hotfix.backmerge is not None:
             hotfix = self._follow_backmerge(hotfix)
+        return hotfix
+
+    def _follow_branch(self, hotfix: Hotfix) -> Hotfix:
+        try:
+            comparison = self.forge.compare(hotfix.repository, hotfix.base_branch, hotfix.branch)
+        except NotFound:
+            if not self._branch_deleted(hotfix):
+                raise  # the base branch or the repository is what is missing
+            return self._stop_following_deleted(hotfix)
+        # Opened on its own once the branch has commits, unless someone closed one: then only
+        # when asked (`/hotfix pr`), as the thread was told.
+        if comparison.ahead_by > 0 and self.state.get_state(_closed_key(hotfix)) is None:
+            hotfix = self._try_open_pull(hotfix, quiet=True)
+        return hotfix
+
+    def _branch_deleted(self, hotfix: Hotfix) -> bool:
+        """The hot-fix branch is gone while its base is still there (not a repository gone from view)."""
+        self.forge.branch_head(hotfix.repository, hotfix.base_branch)  # NotFound: not a deletion
+        try:
+            self.forge.branch_head(hotfix.repository, hotfix.branch)
+        except NotFound:
+            return True
+        return False
+
+    def _stop_following_deleted(self, hotfix: Hotfix, closed: int | None = None) -> Hotfix:
+        """Someone deleted the hot-fix branch: say so once and stop following it (nothing to do)."""
+        hotfix = self._advance(hotfix, Stage.CANCELLED)
+        closing = f" and pull request #{closed} closed" if closed is not None else ""
+        self._announce(
+            hotfix,
+            "branch-deleted",
+            f"`{hotfix.branch}` was deleted from `{hotfix.repository}`{closing}, so the bot stops "
+            f"following {hotfix.ticket}. If the fix is still needed, start again with `/hotfix`.",
+        )
+        self.store.audit(
+            AuditEntry(
+                actor="slackbot",
+                action="cancel",
+                ticket=hotfix.ticket,
+                result="ok",
+                detail=f"{hotfix.branch} was deleted",
+                at=self.clock(),
+                hotfix_id=hotfix.id,
+            )
+        )
         return hotfix
 
     def _follow_pull(self, hotfix: Hotfix) -> Hotfix:
@@ -585,6 +635,8 @@ class HotfixService:
             )
             self._announce(hotfix, "merged", text)
         elif pull.state == "closed":
+            if self._branch_deleted(hotfix):  # as GitHub closes a pull request whose branch is deleted
+                return self._stop_following_deleted(hotfix, closed=pull.number)
             # Closed without merging: back to waiting for a new pull request, opened when asked.
             self.state.put_state(_closed_key(hotfix), str(pull.number))
             hotfix = self._save(replace(hotfix, stage=Stage.BRANCHED, pull=None))

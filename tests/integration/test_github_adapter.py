@@ -51,9 +51,7 @@ def test_asking_again_when_nothing_changed_costs_no_rate_limit(
     assert not any("deployment-config" in r.path for r in github_emulator.requests)
 
 
-def test_a_file_added_later_is_found_once_the_branch_moves(
-    source: GitHubForge, sandbox_world: World
-) -> None:
+def test_a_file_added_later_is_found_once_the_branch_moves(source: GitHubForge, sandbox_world: World) -> None:
     assert source.read_branch(CORE, "prod", [LEGACY]).files[LEGACY] is None
     commit_file(sandbox_world.repo_dir(CORE), "prod", LEGACY, "data: {}\n", "Add a legacy file")
     assert source.read_branch(CORE, "prod", [LEGACY]).files[LEGACY] == "data: {}\n"

@@ -328,6 +328,9 @@ def test_slack_refusing_the_thread_leaves_the_branch_and_asking_again_posts_it_o
 
     assert_one_of_each(bot, "INC-6")
     assert sum("Branch `hotfix/INC-6`" in r for r in replies(bot, "INC-6")) == 1
+    actions = audit(bot, "INC-6")
+    assert actions[0][1].startswith("refused: Slack refused")
+    assert actions[-1] == ("start", "ok")
 
 
 def test_slack_refusing_to_edit_the_thread_does_not_lose_the_step_or_its_announcement(
@@ -569,6 +572,7 @@ def test_a_pull_request_closed_without_merging_is_not_reopened_behind_anyones_ba
     ("line", "expected"),
     [
         ("/hotfix prdo jupyter_hub INC-90", "Did you mean `prod`?"),
+        ("/hotfix prod jupyter_hub --chart 3.2.1 INC-96", "prod already pins chart 3.2.1"),
         ("/hotfix prod jupiter_hub INC-91", "jupyter_hub"),
         ("/hotfix pr INC-92", "No active hot-fix has the ticket INC-92"),
         ("/hotfix promote INC-93", "No active hot-fix has the ticket INC-93"),

@@ -29,7 +29,9 @@ def thread_replies(bot: Sandbox, ticket: str) -> list[str]:
 
 
 def push_fix(bot: Sandbox, repository: str, branch: str) -> None:
-    commit_file(bot.world.repo_dir(repository), branch, "values/hub.yaml", "hub:\n  timeout: 90\n", "Fix the spawner")
+    commit_file(
+        bot.world.repo_dir(repository), branch, "values/hub.yaml", "hub:\n  timeout: 90\n", "Fix the spawner"
+    )
 
 
 def test_the_whole_lifecycle_from_branch_to_back_merge(fresh_bot: Sandbox) -> None:
@@ -42,7 +44,9 @@ def test_the_whole_lifecycle_from_branch_to_back_merge(fresh_bot: Sandbox) -> No
     assert "HOT-FIX 2291 — JUPYTER_HUB IN PROD" in root
     assert "spawner times out" in root
     assert "rolls out to *prod and stg*" in root
-    assert f"release/0.2.105 ({bot.github.base_url}/{JUPYTER}/tree/release/0.2.105) @ {release_head[:7]}" in root
+    assert (
+        f"release/0.2.105 ({bot.github.base_url}/{JUPYTER}/tree/release/0.2.105) @ {release_head[:7]}" in root
+    )
     assert "compare" in root
 
     refused = bot.ask("/hotfix pr 2291").text
@@ -55,7 +59,9 @@ def test_the_whole_lifecycle_from_branch_to_back_merge(fresh_bot: Sandbox) -> No
 
     merge_sha = merge_pull(bot.world.repos_dir, JUPYTER, pull["number"])
     bot.ask("/hotfix status 2291")
-    assert any(f"Merged into `release/0.2.105` as `{merge_sha[:7]}`" in r for r in thread_replies(bot, "2291"))
+    assert any(
+        f"Merged into `release/0.2.105` as `{merge_sha[:7]}`" in r for r in thread_replies(bot, "2291")
+    )
 
     promoted = bot.ask("/hotfix promote 2291").text
     assert "GitHub can merge it cleanly" in promoted
@@ -109,7 +115,11 @@ def test_the_buttons_open_the_pull_request_promote_and_cancel_with_confirmation(
     assert "Pull request opened" in clicked.text
     cancel = bot.conversation.find_message_with("hotfix_cancel")
     button = next(
-        e for b in cancel.blocks if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "hotfix_cancel"
+        e
+        for b in cancel.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "hotfix_cancel"
     )
     assert button["confirm"]["confirm"]["text"] == "Stop tracking"
     assert "no longer tracked" in bot.conversation.click("hotfix_cancel", "INC-12").text

@@ -21,6 +21,7 @@ from slackbot.domain.hotfix_commands import (
     parse_hotfix,
     usage,
 )
+from slackbot.domain.tickets import ticket_from_channel
 from slackbot.services.hotfix import Actor, HotfixService, Outcome
 from slackbot.slack import hotfix_blocks
 from slackbot.slack.blocks import Message, link
@@ -55,7 +56,7 @@ def dispatch(hotfixes: HotfixService, command: HotfixCommand, actor: Actor) -> M
     if isinstance(command, Status):
         found = hotfixes.status(command.ticket)
         return hotfix_blocks.status_list([(h, hotfixes.links(h), hotfixes.threads.link(h)) for h in found])
-    action, ticket = _describe(command)
+    action, ticket = _describe(command, actor)
     try:
         outcome = _run(hotfixes, command, actor)
     except Exception as error:
@@ -64,9 +65,9 @@ def dispatch(hotfixes: HotfixService, command: HotfixCommand, actor: Actor) -> M
     return outcome_message(outcome)
 
 
-def _describe(command: HotfixCommand) -> tuple[str, str]:
+def _describe(command: HotfixCommand, actor: Actor) -> tuple[str, str]:
     if isinstance(command, Start):
-        return "start", command.ticket or "?"
+        return "start", command.ticket or ticket_from_channel(actor.channel_name or "") or "?"
     name = {OpenPr: "pr", Promote: "promote", Cancel: "cancel", Snooze: "snooze"}.get(type(command), "?")
     return name, getattr(command, "ticket", "?")
 
