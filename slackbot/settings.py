@@ -29,6 +29,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from slackbot.domain.core_files import ComponentSpec, CorePaths
+from slackbot.domain.tickets import DEFAULT_BRANCH_TEMPLATE, DEFAULT_TICKET_PATTERN
 
 REPOSITORY_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
@@ -117,8 +118,8 @@ class ComponentConfig(_Strict):
 
 
 class HotfixConfig(_Strict):
-    branch: str = "hotfix/{ticket}"
-    ticket_pattern: str = r"^(?:\d+|[A-Za-z][A-Za-z0-9]*-\d+)$"
+    branch: str = DEFAULT_BRANCH_TEMPLATE
+    ticket_pattern: str = DEFAULT_TICKET_PATTERN
     channel_pattern: str = "^inc-"
     channels: tuple[str, ...] = ()
     allowed_users: tuple[str, ...] = ()

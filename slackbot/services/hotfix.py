@@ -39,7 +39,13 @@ from slackbot.domain.hotfix import (
 )
 from slackbot.domain.hotfix_commands import Start
 from slackbot.domain.pin_edit import PinUnchanged, edit_pin, pin_path
-from slackbot.domain.tickets import hotfix_branch, ticket_from_channel, validate_ticket
+from slackbot.domain.tickets import (
+    DEFAULT_BRANCH_TEMPLATE,
+    DEFAULT_TICKET_PATTERN,
+    hotfix_branch,
+    ticket_from_channel,
+    validate_ticket,
+)
 from slackbot.domain.versions import FileRef
 from slackbot.services.ports import Directory, Forge, HotfixStore, StateStore, Threads
 from slackbot.services.versions import VersionService
@@ -70,8 +76,8 @@ class Actor:
 @dataclass(frozen=True)
 class HotfixPolicy:
     core_repository: str
-    branch_template: str = "hotfix/{ticket}"
-    ticket_pattern: str = r"^(?:\d+|[A-Za-z][A-Za-z0-9]*-\d+)$"
+    branch_template: str = DEFAULT_BRANCH_TEMPLATE
+    ticket_pattern: str = DEFAULT_TICKET_PATTERN
     channel_pattern: str = "^inc-"
     channels: tuple[str, ...] = ()
     allowed_users: tuple[str, ...] = ()
