@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cryptography.hazmat.primitives import serialization
 from github import Auth, Github, GithubRetry
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -91,6 +92,10 @@ def github_auth(secrets: Secrets) -> Auth.Auth | None:
             raise SetupError("GITHUB_APP_ID is set but neither GITHUB_APP_PRIVATE_KEY nor _FILE is.")
         if secrets.github_app_installation_id is None:
             raise SetupError("GITHUB_APP_ID is set but GITHUB_APP_INSTALLATION_ID is not.")
+        try:  # fail at start-up, not on the first request, when the key is not a key
+            serialization.load_pem_private_key(key.encode(), password=None)
+        except (ValueError, TypeError):
+            raise SetupError("The GitHub App private key is not an unencrypted PEM private key.") from None
         return Auth.AppAuth(secrets.github_app_id, key).get_installation_auth(
             secrets.github_app_installation_id
         )

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,6 +14,9 @@ from slackbot.domain.errors import BotError
 from slackbot.domain.names import UnknownName
 from slackbot.domain.versions import ComponentReport, ComponentVersions, EnvironmentVersions
 from slackbot.settings import BotConfig, ConfigError, Secrets, load_config
+
+if TYPE_CHECKING:
+    from slackbot.bootstrap import Bot
 
 app = typer.Typer(
     help="Chat-ops Slack bot for Flux CD environments: versions, hot-fixes, roll-outs.",
@@ -39,6 +42,16 @@ ConfigOption = Annotated[
 def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.echo(message, err=True)
     return typer.Exit(code)
+
+
+def _build_bot(config: BotConfig, secrets: Secrets) -> Bot:
+    """The bot, or a one-line reason it cannot start (a missing secret, an unreadable key)."""
+    from slackbot.bootstrap import SetupError, build_bot
+
+    try:
+        return build_bot(config, secrets)
+    except SetupError as error:
+        raise _fail(str(error), 2) from None
 
 
 def _load(config_path: Path | None) -> tuple[BotConfig, Secrets]:
@@ -69,12 +82,11 @@ def versions(
     config: ConfigOption = None,
 ) -> None:
     """What an environment runs — the same answer as `/versions` in Slack."""
-    from slackbot.bootstrap import build_bot
     from slackbot.sandbox.render import render_message
     from slackbot.slack.commands.versions import answer
 
     bot_config, secrets = _load(config)
-    bot = build_bot(bot_config, secrets)
+    bot = _build_bot(bot_config, secrets)
     try:
         if as_json:
             env = bot.versions.resolve_environment(environment)
@@ -132,12 +144,11 @@ def _run_hotfix(config: Path | None, channel: str | None, run: Any) -> None:
     """Build the bot, run one hot-fix command as the terminal's user, print its answer."""
     import getpass
 
-    from slackbot.bootstrap import build_bot
     from slackbot.sandbox.render import render_message
     from slackbot.services.hotfix import Actor
 
     bot_config, secrets = _load(config)
-    bot = build_bot(bot_config, secrets)
+    bot = _build_bot(bot_config, secrets)
     actor = Actor(user_id=getpass.getuser(), channel_id=channel or "", via="cli")
     try:
         message = run(bot.hotfixes, actor)
@@ -293,11 +304,10 @@ def jobs_run(
     config: ConfigOption = None,
 ) -> None:
     """Run one job once, now, in this process."""
-    from slackbot.bootstrap import build_bot
     from slackbot.scheduler import run_job
 
     bot_config, secrets = _load(config)
-    bot = build_bot(bot_config, secrets)
+    bot = _build_bot(bot_config, secrets)
     try:
         typer.echo(f"{name}: {run_job(bot.followup, name)}")
     except KeyError:
@@ -320,12 +330,12 @@ def serve(
     """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP at POST /slack/events."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from slackbot.bootstrap import SetupError, build_bot, build_scheduler, build_slack_app
+    from slackbot.bootstrap import SetupError, build_scheduler, build_slack_app
     from slackbot.slack.http import bound_port, http_server
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     bot_config, secrets = _load(config)
-    bot = build_bot(bot_config, secrets)
+    bot = _build_bot(bot_config, secrets)
     scheduler = build_scheduler(bot) if bot_config.scheduler.enabled else None
     try:
         slack = build_slack_app(bot)

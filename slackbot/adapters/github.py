@@ -336,7 +336,7 @@ def _translate(  # noqa: PLR0911
         )
     if error.status == 401:
         return Unavailable(
-            "GitHub refused the bot's credentials (401); check GITHUB_TOKEN or the GitHub App settings."
+            "GitHub refused the bot's credentials (401); check GITHUB_TOKEN, or the GitHub App's id, private key and installation id."
         )
     if error.status == 403:
         return Unavailable(

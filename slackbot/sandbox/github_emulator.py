@@ -16,13 +16,25 @@ Writes: refs (create; update fast-forward only unless ``force``), file contents 
 a merge of a pull request may move them, nothing else (contents 409 and ref updates 422 "Changes
 must be made through a pull request."). Deleting refs or files is not emulated (404).
 
+GitHub App authentication (``app=(app_id, public_key_pem)``): ``POST
+/app/installations/{id}/access_tokens`` checks the ``Authorization: Bearer`` JWT as GitHub does
+(RS256, signed by the App's key, ``iss`` the App id as a string or a number, ``iat`` not in the
+future and ``exp`` not past nor more than 10 minutes ahead, each with 60 s of clock drift; 401 with
+GitHub's messages otherwise) and answers 201 with an installation token (``ghs_...``) and its
+``expires_at``. Those tokens are then accepted like ``token`` by every other endpoint until they
+expire (401 "Bad credentials" after). ``app_installations`` limits the installations (404 "Not
+Found" for others; any id by default); ``installation_token_ttl`` shortens the hour a token lives.
+With ``app`` set every other endpoint needs ``token`` or a live installation token.
+PyGithub's ``AppInstallationAuth`` calls nothing else (no ``GET /app/installations/{id}``).
+
 Test hooks: ``requests`` (a log of every request, writes and refusals included),
 ``inject_fault`` (answer the next matching requests with an error, e.g. 502 or a rate-limit 403),
-``delay`` (latency before every answer), ``token`` (401 "Bad credentials" for any other token)
-and ``write_limit_per_minute`` (GitHub's secondary rate limit: 403 with ``Retry-After: 60`` for
-writes beyond it; off by default).
+``delay`` (latency before every answer), ``token`` (401 "Bad credentials" for any other token),
+``write_limit_per_minute`` (GitHub's secondary rate limit: 403 with ``Retry-After: 60`` for
+writes beyond it; off by default) and ``installation_tokens`` (the App's tokens, oldest first).
 
-Only the standard library and the ``git`` CLI (see :mod:`slackbot.sandbox.gitrepo`).
+Only the standard library and the ``git`` CLI (see :mod:`slackbot.sandbox.gitrepo`); GitHub App
+authentication also needs PyJWT and cryptography (PyGithub's own dependencies), imported only then.
 """
 
 from __future__ import annotations
@@ -38,25 +50,30 @@ import json
 import logging
 import os
 import re
+import secrets
 import socket
 import socketserver
+import string
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from slackbot.sandbox.gitrepo import CommitInfo, GitError, GitRepo, Identity, Signature, TreeEntry
 
 if sys.platform != "win32":
     import fcntl
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +93,21 @@ SECONDARY_RATE_LIMIT_MESSAGE = (
     "Please retry your request again later."
 )
 
+# GitHub App authentication: what GitHub answers for a JWT it refuses, and what it allows.
+JWT_UNDECODABLE = "A JSON web token could not be decoded"
+JWT_IAT_INVALID = (
+    "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued"
+)
+JWT_EXP_PAST = "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires"
+JWT_EXP_TOO_FAR = "'Expiration time' claim ('exp') is too far in the future"
+JWT_MAX_LIFETIME = 600.0  # seconds: ``exp`` at most 10 minutes ahead
+JWT_CLOCK_DRIFT = 60.0  # seconds allowed either way between the App's clock and ours
+INSTALLATION_TOKEN_TTL = 3600.0
+APP_PERMISSIONS = {"contents": "write", "metadata": "read", "pull_requests": "write", "statuses": "write"}
+_PERMISSION_LEVELS = {"read": 1, "write": 2, "admin": 3}
+_TOKEN_ALPHABET = string.ascii_letters + string.digits
+_ACCESS_TOKENS = re.compile(r"/app/installations/(?P<installation>\d+)/access_tokens")
+
 Json = dict[str, Any]
 
 
@@ -93,6 +125,15 @@ class RequestRecord:
     started: float
     finished: float
     conditional: bool
+
+
+@dataclass(frozen=True)
+class InstallationToken:
+    """An installation access token issued to the GitHub App; ``expires`` is a ``time.time()``."""
+
+    installation_id: int
+    token: str
+    expires: float
 
 
 @dataclass
@@ -1545,10 +1586,19 @@ class GitHubEmulator:
         token: str | None = None,
         rate_limit: int = RATE_LIMIT,
         write_limit_per_minute: int | None = None,
+        app: tuple[int, str] | None = None,
+        app_installations: Collection[int] | None = None,
+        installation_token_ttl: float = INSTALLATION_TOKEN_TTL,
     ) -> None:
         self.repos_dir = Path(repos_dir)
         self.delay = delay
         self._token = token
+        # The GitHub App (its id and public key), its installations (None: any id) and its tokens.
+        self._app_id = str(app[0]) if app is not None else None
+        self._app_key = _rsa_public_key(app[1]) if app is not None else None
+        self._app_installations = frozenset(app_installations) if app_installations is not None else None
+        self.installation_token_ttl = installation_token_ttl
+        self._installation_tokens: dict[str, InstallationToken] = {}
         self.rate_limit = rate_limit
         # GitHub's secondary rate limit on content creation; None (the default) never limits.
         self.write_limit_per_minute = write_limit_per_minute
@@ -1646,6 +1696,12 @@ class GitHubEmulator:
         with self._lock:
             self._faults.append(fault)
 
+    @property
+    def installation_tokens(self) -> list[InstallationToken]:
+        """The installation tokens issued to the GitHub App, oldest first (expired ones included)."""
+        with self._lock:
+            return list(self._installation_tokens.values())
+
     def rate_limited_count(self) -> int:
         """Requests that counted against the rate limit since ``clear_log`` (not 304s, not /rate_limit)."""
         with self._lock:
@@ -1702,15 +1758,23 @@ class GitHubEmulator:
             return _Reply(
                 fault.status, fault.body if fault.body is not None else error.body(), dict(fault.headers)
             )
+        handler: Handler | None = None
         try:
-            self._check_token(headers.get("authorization"))
+            installation = self._installation_in(method, raw_path)
+            if installation is None:
+                self._check_token(headers.get("authorization"))
+            else:
+                self._check_app_jwt(headers.get("authorization"))
             self._check_rate_limit()
-            if method in WRITE_METHODS:
-                self._check_write_limit()
-            handler, args = _route(method, raw_path)
-            params = {k: v[0] for k, v in urllib.parse.parse_qs(query, keep_blank_values=True).items()}
-            request = _Request(method, raw_path, params, _parse_json(body), args)
-            reply = handler(self._api, request)
+            if installation is not None:
+                reply = self._issue_installation_token(installation, _parse_json(body))
+            else:
+                if method in WRITE_METHODS:
+                    self._check_write_limit()
+                handler, args = _route(method, raw_path)
+                params = {k: v[0] for k, v in urllib.parse.parse_qs(query, keep_blank_values=True).items()}
+                request = _Request(method, raw_path, params, _parse_json(body), args)
+                reply = handler(self._api, request)
         except ApiError as error:
             return _Reply(error.status, error.body(), dict(error.headers))
         except Exception:
@@ -1731,11 +1795,80 @@ class GitHubEmulator:
         return None
 
     def _check_token(self, authorization: str | None) -> None:
-        if self._token is None:
+        if self._token is None and self._app_key is None:
             return
         scheme, _, value = (authorization or "").partition(" ")
-        if scheme.lower() not in ("token", "bearer") or value.strip() != self._token:
+        value = value.strip()
+        if scheme.lower() not in ("token", "bearer") or (
+            value != self._token and not self._live_installation_token(value)
+        ):
             raise ApiError(401, "Bad credentials")
+
+    def _live_installation_token(self, value: str) -> bool:
+        with self._lock:
+            issued = self._installation_tokens.get(value)
+        return issued is not None and time.time() < issued.expires
+
+    # -- GitHub App authentication
+
+    def _installation_in(self, method: str, raw_path: str) -> int | None:
+        """The installation whose token is asked for, if this is that request (and an App is set)."""
+        match = _ACCESS_TOKENS.fullmatch(raw_path) if method == "POST" and self._app_key else None
+        return int(match.group("installation")) if match else None
+
+    def _check_app_jwt(self, authorization: str | None) -> None:
+        """Refuse (401, GitHub's messages) anything but a current JWT signed by the App's key."""
+        import jwt  # noqa: PLC0415  (only App authentication needs PyJWT)
+
+        assert self._app_key is not None
+        scheme, _, value = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer":
+            raise ApiError(401, JWT_UNDECODABLE)
+        try:
+            # The signature only: GitHub's own checks of the claims follow, with its messages.
+            claims = jwt.decode(
+                value.strip(),
+                self._app_key,
+                algorithms=["RS256"],
+                options={"verify_exp": False, "verify_iat": False, "verify_nbf": False, "verify_iss": False},
+            )
+        except jwt.InvalidTokenError as exc:
+            raise ApiError(401, JWT_UNDECODABLE) from exc
+        iss, iat, exp = claims.get("iss"), claims.get("iat"), claims.get("exp")
+        if isinstance(iss, bool) or not isinstance(iss, str | int) or str(iss) != self._app_id:
+            raise ApiError(401, JWT_UNDECODABLE)  # another App's JWT, or none of an App
+        now = time.time()
+        if not _is_number(iat) or iat > now + JWT_CLOCK_DRIFT:
+            raise ApiError(401, JWT_IAT_INVALID)
+        if not _is_number(exp) or exp <= now - JWT_CLOCK_DRIFT:
+            raise ApiError(401, JWT_EXP_PAST)
+        if exp > now + JWT_MAX_LIFETIME + JWT_CLOCK_DRIFT:
+            raise ApiError(401, JWT_EXP_TOO_FAR)
+
+    def _issue_installation_token(self, installation: int, body: Any) -> _Reply:
+        if self._app_installations is not None and installation not in self._app_installations:
+            raise _not_found()
+        requested = body.get("permissions") if isinstance(body, dict) else None
+        permissions = dict(APP_PERMISSIONS)
+        if isinstance(requested, dict) and requested:  # a narrower token, as GitHub allows
+            if not all(_grants(APP_PERMISSIONS.get(str(n)), level) for n, level in requested.items()):
+                raise ApiError(422, "The permissions requested are not granted to this installation.")
+            permissions = {str(n): str(level) for n, level in requested.items()}
+        token = "ghs_" + "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(36))
+        issued = InstallationToken(installation, token, time.time() + self.installation_token_ttl)
+        with self._lock:
+            self._installation_tokens[token] = issued
+        log.info("issued a token for installation %d of GitHub App %s", installation, self._app_id)
+        return _Reply(
+            201,
+            {
+                "token": token,
+                # Whole seconds, rounded down: a client trusting it never sends an expired token.
+                "expires_at": _iso(issued.expires),
+                "permissions": permissions,
+                "repository_selection": "all",
+            },
+        )
 
     def _check_rate_limit(self) -> None:
         with self._lock:
@@ -1803,6 +1936,28 @@ class GitHubEmulator:
             },
             "rate": {**core, "resource": "core"},
         }
+
+
+def _rsa_public_key(pem: str) -> RSAPublicKey:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey  # noqa: PLC0415
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key  # noqa: PLC0415
+
+    key = load_pem_public_key(pem.encode())
+    if not isinstance(key, RSAPublicKey):
+        raise TypeError("app: the GitHub App's key must be an RSA public key in PEM form")
+    return key
+
+
+def _is_number(value: Any) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _grants(granted: str | None, wanted: Any) -> bool:
+    """Whether the App's ``granted`` level of a permission covers the ``wanted`` one."""
+    levels = _PERMISSION_LEVELS
+    if granted not in levels or not isinstance(wanted, str) or wanted not in levels:
+        return False
+    return levels[wanted] <= levels[granted]
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:
