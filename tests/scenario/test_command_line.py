@@ -214,7 +214,8 @@ def test_hotfixes_from_a_terminal_and_their_status_as_json(
 
 
 def test_the_demo_runs_a_whole_hotfix() -> None:
-    script = "/hotfix prod jupyter_hub spawner times out\npush\nwait 5\nmerge\nwait 12\n/hotfix promote 2291\nmerge\nwait 4\nquit\n"
+    # Real time passes in the demo; the waits leave room for a loaded machine.
+    script = "/hotfix prod jupyter_hub spawner times out\npush\nwait 8\nmerge\nwait 25\n/hotfix promote 2291\nmerge\nwait 8\nquit\n"
     result = subprocess.run(
         [*SLACKBOT, "demo"], input=script, capture_output=True, text=True, timeout=180, check=False
     )
