@@ -46,6 +46,9 @@ class Bot:
     def close(self) -> None:
         self.versions.close()
         self.source.close()
+        for environment in self.followup.environments.values():
+            if environment.probe is not None:
+                environment.probe.close()
         self.store.close()
 
 
@@ -222,6 +225,9 @@ class KubernetesRolloutProbe:
 
     def request_reconcile(self, target: RolloutTarget, at: datetime) -> None:
         self._probe.request_reconcile(target.flux_name, target.namespace, at)
+
+    def close(self) -> None:
+        self._probe.close()
 
 
 def build_probe(

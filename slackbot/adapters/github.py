@@ -57,6 +57,7 @@ class GitHubForge:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._github.close()  # its keep-alive connection pool
 
     # -- the SourceReader port ------------------------------------------------------------------
 

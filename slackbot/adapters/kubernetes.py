@@ -121,6 +121,7 @@ class KubernetesFluxProbe:
         return FluxObservation(
             source_revision=source_revision,
             applied_revision=revision_sha(_text(status.get("lastAppliedRevision"))),
+            attempted_revision=revision_sha(_text(status.get("lastAttemptedRevision"))),
             ready=ready,
             reason=reason,
             message=message,

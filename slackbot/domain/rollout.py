@@ -17,6 +17,7 @@ class FluxObservation:
     reason: str = ""  # ReconciliationSucceeded, BuildFailed, HealthCheckFailed, …
     message: str = ""
     api_version: str = ""  # which Flux API version answered (v1, v1beta2) or "commit-status"
+    attempted_revision: str | None = None  # Kustomization .status.lastAttemptedRevision, sha only
 
 
 def revision_sha(revision: str | None) -> str | None:
@@ -45,11 +46,13 @@ def judge(
     merged_at: datetime,
     now: datetime,
     deadline: timedelta,
+    attempt_contains_commit: bool = False,
 ) -> Verdict:
-    """``contains_commit``: the applied revision is the merge commit or a descendant of it."""
+    """``contains_commit``: the applied revision is the merge commit or a descendant of it;
+    ``attempt_contains_commit``: the same for the revision Flux last tried (and may have failed)."""
     if contains_commit and observation.ready is True:
         return Verdict.ROLLED_OUT
-    if contains_commit and observation.ready is False:
+    if observation.ready is False and (contains_commit or attempt_contains_commit):
         return Verdict.FAILED
     if now - merged_at > deadline:
         return Verdict.LATE

@@ -9,22 +9,165 @@ back-merges are found by comparing branches with main, not from the bot's memory
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar, cast
 
 from slackbot.domain.errors import BotError, NotFound, Unavailable
 from slackbot.domain.followup import PendingBackmerge, RolloutState, RolloutTarget
-from slackbot.domain.forge import CommitStatus
+from slackbot.domain.forge import CommitStatus, Comparison, FileText, PullInfo
 from slackbot.domain.hotfix import Hotfix, Kind, Stage
 from slackbot.domain.rollout import ClusterView, FluxObservation, Verdict, describe_duration, judge
-from slackbot.domain.versions import ComponentReport
+from slackbot.domain.versions import BranchSnapshot, CommitInfo, ComponentReport
 from slackbot.services.hotfix import HotfixService
 from slackbot.services.ports import Forge, ReminderPoster, RolloutProbe, StateStore
 
 log = logging.getLogger(__name__)
 
 GIVE_UP_AFTER = timedelta(days=1)  # stop watching a roll-out nobody can confirm
+T = TypeVar("T")
+
+
+# -- one read per distinct branch, pull request or commit per cycle -----------------------------------
+
+# The reads made during the current cycle, by (forge, method, arguments); None outside a cycle.
+_CYCLE: ContextVar[dict[tuple[object, ...], object] | None] = ContextVar("followup_cycle", default=None)
+_FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+_FIXED_ENTRIES = 1024
+_CANT_REACH = re.compile(r"^can't reach [^:]*:\s*", re.IGNORECASE)
+
+
+@contextmanager
+def shared_reads() -> Iterator[None]:
+    """Within this block (one run of a job, in this thread), each distinct GitHub read made through
+    :class:`SharedReads` is made once and its answer shared by every hot-fix and environment."""
+    if _CYCLE.get() is not None:  # already inside a cycle
+        yield
+        return
+    token = _CYCLE.set({})
+    try:
+        yield
+    finally:
+        _CYCLE.reset(token)
+
+
+class SharedReads:
+    """The forge as the follow-up jobs read it: during a cycle (:func:`shared_reads`) each distinct
+    read is asked once and shared, so ten hot-fixes merged into one release branch cost one read of
+    that branch, and a back-merge pull request two hot-fixes share is read once. A comparison of two
+    commits never changes, so it is kept for good. Outside a cycle (a Slack command, another thread)
+    every call goes straight to the forge; a write ends the sharing for the rest of the cycle.
+    """
+
+    def __init__(self, forge: Forge) -> None:
+        self.forge = forge
+        self._lock = threading.Lock()
+        self._fixed: OrderedDict[tuple[str, str, str], Comparison] = OrderedDict()
+
+    def _read(self, key: tuple[object, ...], read: Callable[[], T]) -> T:
+        memo = _CYCLE.get()
+        if memo is None:
+            return read()
+        key = (id(self.forge), *key)
+        if key in memo:
+            found = memo[key]
+            if isinstance(found, BotError):
+                raise found  # the same failure, not a second request during an outage
+            return cast(T, found)
+        try:
+            value = read()
+        except BotError as error:
+            memo[key] = error
+            raise
+        memo[key] = value
+        return value
+
+    def _wrote(self) -> None:
+        memo = _CYCLE.get()
+        if memo is not None:
+            memo.clear()
+
+    # -- reads
+
+    def read_branch(self, repository: str, branch: str, paths: Sequence[str]) -> BranchSnapshot:
+        return self._read(
+            ("read_branch", repository, branch, tuple(paths)),
+            lambda: self.forge.read_branch(repository, branch, paths),
+        )
+
+    def branch_head(self, repository: str, branch: str) -> CommitInfo:
+        return self._read(
+            ("branch_head", repository, branch), lambda: self.forge.branch_head(repository, branch)
+        )
+
+    def read_file(self, repository: str, path: str, ref: str) -> FileText | None:
+        return self._read(
+            ("read_file", repository, path, ref), lambda: self.forge.read_file(repository, path, ref)
+        )
+
+    def compare(self, repository: str, base: str, head: str) -> Comparison:
+        fixed = _FULL_SHA.match(base) is not None and _FULL_SHA.match(head) is not None
+        if fixed:
+            with self._lock:
+                known = self._fixed.get((repository, base, head))
+            if known is not None:
+                return known
+        comparison = self._read(
+            ("compare", repository, base, head), lambda: self.forge.compare(repository, base, head)
+        )
+        if fixed:
+            with self._lock:
+                self._fixed[(repository, base, head)] = comparison
+                while len(self._fixed) > _FIXED_ENTRIES:
+                    self._fixed.popitem(last=False)
+        return comparison
+
+    def find_pull(self, repository: str, head: str, base: str) -> PullInfo | None:
+        return self._read(
+            ("find_pull", repository, head, base), lambda: self.forge.find_pull(repository, head, base)
+        )
+
+    def pull(self, repository: str, number: int) -> PullInfo:
+        return self._read(("pull", repository, number), lambda: self.forge.pull(repository, number))
+
+    def commit_statuses(self, repository: str, ref: str) -> list[CommitStatus]:
+        return self._read(("statuses", repository, ref), lambda: self.forge.commit_statuses(repository, ref))
+
+    def web_url(
+        self,
+        repository: str,
+        *,
+        branch: str | None = None,
+        commit: str | None = None,
+        compare: tuple[str, str] | None = None,
+    ) -> str:
+        return self.forge.web_url(repository, branch=branch, commit=commit, compare=compare)
+
+    # -- writes: straight through
+
+    def create_branch(self, repository: str, branch: str, sha: str) -> bool:
+        self._wrote()
+        return self.forge.create_branch(repository, branch, sha)
+
+    def open_pull(self, repository: str, head: str, base: str, title: str, body: str) -> PullInfo:
+        self._wrote()
+        return self.forge.open_pull(repository, head, base, title, body)
+
+    def commit_file(
+        self, repository: str, branch: str, path: str, text: str, *, message: str, replaces: str
+    ) -> str:
+        self._wrote()
+        return self.forge.commit_file(repository, branch, path, text, message=message, replaces=replaces)
+
+
+def sharing_reads(forge: Forge) -> SharedReads:
+    return forge if isinstance(forge, SharedReads) else SharedReads(forge)
 
 
 @dataclass(frozen=True)
@@ -64,7 +207,7 @@ class CommitStatusProbe:
     description = "Flux's commit statuses on GitHub"
 
     def __init__(self, forge: Forge, status_id: str | None = None) -> None:
-        self._forge = forge
+        self._forge = sharing_reads(forge)
         self._status_id = status_id
 
     def observe(self, target: RolloutTarget) -> FluxObservation:
@@ -98,6 +241,9 @@ class CommitStatusProbe:
     def request_reconcile(self, target: RolloutTarget, at: datetime) -> None:
         return None  # GitHub cannot ask a cluster to reconcile
 
+    def close(self) -> None:
+        return None  # the forge is closed by its owner
+
 
 class FollowupService:
     def __init__(
@@ -110,6 +256,9 @@ class FollowupService:
         core_flux_name: str = "flux-system",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        # The hot-fixes' own reads go through the same per-cycle sharing as the probes' (outside a
+        # job's cycle the wrapper passes every call straight through).
+        hotfixes.forge = sharing_reads(hotfixes.forge)
         self.hotfixes = hotfixes
         self.environments = dict(environments)
         self.reminders = reminders
@@ -126,12 +275,19 @@ class FollowupService:
     def watch(self) -> Report:
         """Move every open hot-fix along and check the roll-outs of merged ones."""
         report = Report()
+        with shared_reads():
+            self._watch(report)
+        return report
+
+    def _watch(self, report: Report) -> None:
         for followed in self._followed():
             report.checked += 1
             hotfix = followed
             try:
                 if hotfix.stage.is_active:
                     hotfix = self.hotfixes.refresh(hotfix)
+                    if hotfix.stage is not followed.stage:  # announced in its thread by the service
+                        report.announced.append(f"{hotfix.ticket}:{hotfix.stage.value}")
                 self._back(hotfix, "GitHub", report)
                 if hotfix.merge_sha:
                     self._check_rollouts(hotfix, report)
@@ -139,7 +295,6 @@ class FollowupService:
                 self._down(hotfix, "GitHub", error, report)
             except BotError:
                 log.warning("could not follow %s", hotfix.ticket, exc_info=True)
-        return report
 
     def _followed(self) -> list[Hotfix]:
         """Open hot-fixes, and finished ones whose roll-out is still unconfirmed (for a day)."""
@@ -171,10 +326,8 @@ class FollowupService:
             target = self._target(hotfix, environment)
             probe = environment.probe
             try:
-                if environment.reconcile and self._state.put_state_if(
-                    f"reconcile:{hotfix.id}:{name}", self.clock().isoformat(), expected=None
-                ):
-                    probe.request_reconcile(target, self.clock())
+                if environment.reconcile:
+                    self._reconcile_once(hotfix, name, probe, target)
                 observation = probe.observe(target)
             except Unavailable as error:
                 self._down(hotfix, probe.description, error, report)
@@ -184,6 +337,20 @@ class FollowupService:
                 continue
             self._back(hotfix, probe.description, report)
             self._judge(hotfix, environment, target, observation, merged_at=merged_at, report=report)
+
+    def _reconcile_once(self, hotfix: Hotfix, name: str, probe: RolloutProbe, target: RolloutTarget) -> None:
+        """Ask Flux to reconcile once per hot-fix and environment (whichever copy of the bot claims it);
+        a request the cluster could not take is asked again once it can be reached."""
+        key = f"reconcile:{hotfix.id}:{name}"
+        claim = self._state.get_state(key)
+        mine = self.clock().isoformat()
+        if claim not in (None, "") or not self._state.put_state_if(key, mine, expected=claim):
+            return  # asked already (or being asked by another copy)
+        try:
+            probe.request_reconcile(target, self.clock())
+        except Unavailable:
+            self._state.put_state_if(key, "", expected=mine)
+            raise
 
     def _judge(
         self,
@@ -197,9 +364,16 @@ class FollowupService:
     ) -> None:
         name, sha = environment.name, target.merge_sha[:7]
         now = self.clock()
+        applied = self._contains(target, observation.applied_revision)
+        attempted = (
+            not applied
+            and observation.ready is False
+            and self._contains(target, observation.attempted_revision)
+        )
         verdict = judge(
             observation,
-            contains_commit=self._contains(target, observation.applied_revision),
+            contains_commit=applied,
+            attempt_contains_commit=attempted,
             merged_at=merged_at,
             now=now,
             deadline=environment.deadline,
@@ -212,10 +386,12 @@ class FollowupService:
             )
         elif verdict is Verdict.FAILED:
             self.hotfixes.record_rollout(hotfix, name, RolloutState.FAILED)
+            verb = "applied" if applied else "tried to apply"
+            revision = observation.applied_revision if applied else observation.attempted_revision
             self._announce(
                 hotfix,
-                f"rollout-failed:{name}:{observation.applied_revision}",
-                f":x: {name} applied `{sha}` but Flux reports {observation.reason or 'a failure'}: "
+                f"rollout-failed:{name}:{revision}",
+                f":x: {name} {verb} `{sha}` but Flux reports {observation.reason or 'a failure'}: "
                 f"{observation.message or 'no message'}",
                 report,
             )
@@ -267,9 +443,11 @@ class FollowupService:
         if self._state.put_state_if(key, now, expected=None) or self._state.put_state_if(
             key, now, expected=""
         ):
+            # The adapters' sentences may start "can't reach X:" themselves, and end with a full stop.
+            detail = _CANT_REACH.sub("", str(error)).rstrip(". ")
             self._post(
                 hotfix,
-                f":warning: Can't reach {system}: {error} I'll keep trying and say when it's back.",
+                f":warning: Can't reach {system}: {detail}. I'll keep trying and say when it's back.",
                 report,
             )
 
@@ -277,7 +455,7 @@ class FollowupService:
         key = f"outage:{hotfix.id}:{system}"
         since = self._state.get_state(key)
         if since and self._state.put_state_if(key, "", expected=since):
-            self._post(hotfix, f"{system} is reachable again.", report)
+            self._post(hotfix, f"{system[:1].upper()}{system[1:]} is reachable again.", report)
 
     # -- what a cluster runs, for /versions ---------------------------------------------------------
 
@@ -320,6 +498,10 @@ class FollowupService:
 
     def remind(self) -> Report:
         """Remind about every branch with commits main lacks; GitHub is the source of truth."""
+        with shared_reads():
+            return self._remind()
+
+    def _remind(self) -> Report:
         report = Report()
         digest: list[PendingBackmerge] = []
         today = self.clock().date().isoformat()
@@ -365,6 +547,7 @@ class FollowupService:
     def pending_backmerges(self, report: Report | None = None) -> list[PendingBackmerge]:
         """Every branch an environment pins, and every hot-fix base, that main lacks commits of."""
         versions = self.hotfixes.versions
+        forge = self.hotfixes.forge
         main = self.policy.main_branch
         branches: dict[tuple[str, str], set[str]] = {}
         for environment in versions.environments:
@@ -386,18 +569,18 @@ class FollowupService:
             branches.setdefault(key, set())
         pending = []
         for (repository, branch), environments in sorted(branches.items()):
+            hotfix = followed.get((repository, branch))
             try:
-                comparison = self.hotfixes.forge.compare(repository, main, branch)
-            except BotError as error:
+                comparison = forge.compare(repository, main, branch)
+                if comparison.ahead_by == 0:
+                    if hotfix is not None and hotfix.stage is Stage.MERGED:
+                        self.hotfixes.mark_backmerged(hotfix)  # someone back-merged by hand
+                    continue
+                pull = forge.find_pull(repository, branch, main)
+            except BotError as error:  # one branch unreadable: remind about the others all the same
                 if report is not None:
                     report.unreachable.append(f"{repository}: {error}")
                 continue
-            hotfix = followed.get((repository, branch))
-            if comparison.ahead_by == 0:
-                if hotfix is not None and hotfix.stage is Stage.MERGED:
-                    self.hotfixes.mark_backmerged(hotfix)  # someone back-merged by hand
-                continue
-            pull = self.hotfixes.forge.find_pull(repository, branch, main)
             pending.append(
                 PendingBackmerge(
                     repository=repository,

@@ -139,6 +139,10 @@ class RolloutProbe(Protocol):
 
     def request_reconcile(self, target: RolloutTarget, at: datetime) -> None: ...
 
+    def close(self) -> None:
+        """Let go of connections (the bot is stopping)."""
+        ...
+
 
 class ReminderPoster(Protocol):
     """Where back-merge reminders go: the hot-fix's thread, or the team channel as a digest."""
