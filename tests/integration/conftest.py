@@ -4,18 +4,48 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from github import Auth, Github
+from sqlalchemy import create_engine, text
 from urllib3.util.retry import Retry
 
+from slackbot.adapters.store import normalise_url
 from slackbot.sandbox.github_emulator import GitHubEmulator
 from slackbot.sandbox.world import World, seed_world
 
 EMULATOR_TOKEN = "test-token"
+PG_URL_VARIABLE = "SLACKBOT_TEST_DATABASE_URL"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file in a folder that does not exist yet, or a fresh PostgreSQL
+    schema (through ``search_path``, so tests never see each other's rows) dropped afterwards.
+    PostgreSQL needs SLACKBOT_TEST_DATABASE_URL (CI sets it); without it that half is skipped."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state' / 'slackbot.db'}"
+        return
+    base = os.environ.get(PG_URL_VARIABLE)
+    if not base:
+        pytest.skip(
+            f"PostgreSQL tests need {PG_URL_VARIABLE}, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        )
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(base))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = normalise_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

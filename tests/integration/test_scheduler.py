@@ -9,22 +9,19 @@ renewing. The lease's expiry is read from the store's clock, which most tests mo
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import column, create_engine, select, table, text
+from sqlalchemy import column, select, table
 
-from slackbot.adapters.store import Store, normalise_url
+from slackbot.adapters.store import Store
 from slackbot.scheduler import (
     JOB_TABLE,
     LEASE,
@@ -39,7 +36,6 @@ from slackbot.scheduler import (
 )
 from slackbot.services.followup import FollowupService, Report
 
-PG_URL_VARIABLE = "SLACKBOT_TEST_DATABASE_URL"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 # What the test jobs did: (executor thread name, monotonic time), appended by the jobs themselves.
@@ -79,29 +75,6 @@ class FakeFollowup:
 
 
 # -- fixtures -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'slackbot.db'}"
-        return
-    base = os.environ.get(PG_URL_VARIABLE)
-    if not base:
-        pytest.skip(
-            f"PostgreSQL tests need {PG_URL_VARIABLE}, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        )
-    schema = f"test_scheduler_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(base))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = normalise_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -24,7 +23,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import bindparam, create_engine, inspect, text
+from sqlalchemy import bindparam, inspect, text
 from sqlalchemy.engine import make_url
 
 from slackbot.adapters.store import (
@@ -40,7 +39,6 @@ from slackbot.domain import hotfix as domain
 from slackbot.domain.hotfix import AuditEntry, Hotfix, Kind, PinChange, PinField, PullRequestRef, Stage
 from slackbot.migrations import alembic_config
 
-PG_URL_VARIABLE = "SLACKBOT_TEST_DATABASE_URL"
 T0 = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,31 +59,6 @@ class FakeClock:
 
 
 # -- fixtures -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database: a SQLite file in a folder that does not exist yet, or a fresh
-    PostgreSQL schema (through ``search_path``) that is dropped after the test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'state' / 'slackbot.db'}"
-        return
-    base = os.environ.get(PG_URL_VARIABLE)
-    if not base:
-        pytest.skip(
-            f"PostgreSQL tests need {PG_URL_VARIABLE}, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        )
-    schema = f"test_store_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(base))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = normalise_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture
