@@ -16,6 +16,7 @@ from slackbot.adapters.github import GitHubForge, web_base_from_api
 from slackbot.adapters.kubernetes import KubernetesFluxProbe
 from slackbot.adapters.slack_web import SlackDirectory, SlackThreads
 from slackbot.adapters.store import Store
+from slackbot.domain.errors import Unavailable
 from slackbot.domain.followup import PendingBackmerge, RolloutTarget
 from slackbot.domain.hotfix import Hotfix
 from slackbot.domain.rollout import FluxObservation
@@ -62,7 +63,8 @@ class NoThreads:
         return None
 
     def reply(self, hotfix: Hotfix, text: str) -> None:
-        return None
+        # Not posted: refusing keeps the announcement for a copy of the bot that can post it.
+        raise Unavailable("SLACK_BOT_TOKEN is not set, so nothing can be posted to the hot-fix's thread.")
 
     def link(self, hotfix: Hotfix) -> str | None:
         return None

@@ -759,14 +759,19 @@ class HotfixService:
         """Reply in the thread once per (hot-fix, event), whichever copy of the bot gets there first."""
         if hotfix.id is None or not hotfix.thread_ts:
             return False
-        if not self.state.put_state_if(
-            f"announced:{hotfix.id}:{event}", self.clock().isoformat(), expected=None
+        key, claim = f"announced:{hotfix.id}:{event}", self.clock().isoformat()
+        # A released claim is "": the last attempt could not post, so this one may.
+        if not (
+            self.state.put_state_if(key, claim, expected=None)
+            or self.state.put_state_if(key, claim, expected="")
         ):
             return False
         try:
             self.threads.reply(hotfix, text)
         except BotError:
-            log.warning("could not announce %s for %s", event, hotfix.ticket, exc_info=True)
+            log.warning("could not announce %s for %s; will try again", event, hotfix.ticket, exc_info=True)
+            self.state.put_state_if(key, "", expected=claim)  # release it for the next run
+            return False
         return True
 
     announce = _announce  # the follow-up jobs announce through the same once-only claim

@@ -530,3 +530,20 @@ def test_the_pull_request_commands_name_unknown_tickets(bot: Bot) -> None:
     with pytest.raises(NotFound, match="No hot-fix has the ticket INC-9"):
         bot.service.status("INC-9")
     assert bot.store.hotfixes == {}
+
+
+def test_an_announcement_slack_refused_is_posted_by_the_next_attempt_and_only_once(bot: Bot) -> None:
+    bot.start()
+    bot.push()
+    bot.threads.fail("reply", Unavailable("Slack refused to reply in the hot-fix thread (ratelimited)."))
+    bot.service.open_pr("INC-1", ALICE)  # the pull request opens; its announcement cannot be posted
+    assert not [text for text in bot.threads.said("INC-1") if "Pull request" in text]
+
+    [hotfix] = bot.store.find("INC-1")
+    assert hotfix.pull is not None
+    event = f"pr:{hotfix.pull.number}"
+    assert bot.service.announce(hotfix, event, "Pull request opened (again).")
+    assert not bot.service.announce(hotfix, event, "Pull request opened (a third time).")
+    assert [text for text in bot.threads.said("INC-1") if "Pull request" in text] == [
+        "Pull request opened (again)."
+    ]
