@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,25 @@ def github_env(bot: Sandbox, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
+
+
+@contextmanager
+def started(command: list[str], announcement: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run a long-lived `slackbot` command until the test ends; yields its base URL, read from the
+    line on stderr that contains ``announcement``."""
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        line = ""
+        deadline = time.monotonic() + 30
+        while announcement not in line and time.monotonic() < deadline:
+            line = process.stderr.readline()
+        match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
+        assert match, line
+        yield match.group(1)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -127,21 +148,7 @@ def test_serve_in_http_mode_answers_health_checks_and_signed_commands(bot: Sandb
             "SLACK_APP_TOKEN": "",
         }
         env.pop("SLACK_APP_TOKEN")
-        process = subprocess.Popen(
-            [*SLACKBOT, "serve", "--http", "--port", "0"],
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert process.stderr is not None
-            line = ""
-            deadline = time.monotonic() + 30
-            while "Serving HTTP on" not in line and time.monotonic() < deadline:
-                line = process.stderr.readline()
-            match = re.search(r"http://127\.0\.0\.1:(\d+)/slack/events", line)
-            assert match, line
-            base = f"http://127.0.0.1:{match.group(1)}"
+        with started([*SLACKBOT, "serve", "--http", "--port", "0"], "Serving HTTP on", env) as base:
             with urllib.request.urlopen(f"{base}/healthz", timeout=5) as health:  # noqa: S310
                 assert health.status == 200
             user = SlackUser(slack)
@@ -150,9 +157,6 @@ def test_serve_in_http_mode_answers_health_checks_and_signed_commands(bot: Sandb
             [answer] = slack.wait_for(lambda: slack.responses(payload["response_url"]), timeout=15)
             assert "release/0.2.105" in json.dumps(answer)
             assert HttpDelivery(base, "wrong-secret").send_command(payload).status == 401
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
 
 
 def test_the_demo_runs_a_scripted_conversation() -> None:
@@ -168,25 +172,11 @@ def test_the_demo_runs_a_scripted_conversation() -> None:
 
 
 def test_the_sandbox_github_command_serves_a_seeded_world(tmp_path: Path) -> None:
-    process = subprocess.Popen(
-        [*SLACKBOT, "sandbox", "github", "--repos", str(tmp_path / "world"), "--seed", "--port", "0"],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stderr is not None
-        line = ""
-        deadline = time.monotonic() + 30
-        while "GitHub emulator on" not in line and time.monotonic() < deadline:
-            line = process.stderr.readline()
-        match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
-        assert match, line
-        url = f"{match.group(1)}/repos/lsc-sde/iac-flux-lscsde/branches/prod"
+    command = [*SLACKBOT, "sandbox", "github", "--repos", str(tmp_path / "world"), "--seed", "--port", "0"]
+    with started(command, "GitHub emulator on") as base:
+        url = f"{base}/repos/lsc-sde/iac-flux-lscsde/branches/prod"
         with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310
             assert json.load(answer)["name"] == "prod"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.mark.usefixtures("github_env")
