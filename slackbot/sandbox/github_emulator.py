@@ -51,8 +51,6 @@ import logging
 import os
 import re
 import secrets
-import socket
-import socketserver
 import string
 import sys
 import tempfile
@@ -62,12 +60,11 @@ import urllib.parse
 from collections import deque
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from slackbot.sandbox.gitrepo import CommitInfo, GitError, GitRepo, Identity, Signature, TreeEntry
+from slackbot.sandbox.loopback import LoopbackHandler, LoopbackHTTPServer, LoopbackServer
 
 if sys.platform != "win32":
     import fcntl
@@ -1521,42 +1518,13 @@ def _route(method: str, raw_path: str) -> tuple[Handler, dict[str, str]]:
 # -- HTTP ---------------------------------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    emulator: GitHubEmulator
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind looks up the host's FQDN, which can stall without DNS; not needed.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = host if isinstance(host, str) else bytes(host).decode()
-        self.server_port = port
-
-
-class _Server6(_Server):
-    address_family = socket.AF_INET6
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"  # keep-alive, as PyGithub's connection pool expects
-    timeout = 30  # idle keep-alive connections are closed after this many seconds
+class _Handler(LoopbackHandler):
+    server: LoopbackHTTPServer[GitHubEmulator]
     disable_nagle_algorithm = True  # headers and body go out in two writes: no delayed-ACK stalls
 
-    def setup(self) -> None:
-        super().setup()
-        self.server.emulator._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        with contextlib.suppress(OSError):
-            super().finish()
-        self.server.emulator._track(self.connection, add=False)
-
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        status, reply_headers, payload = self.server.emulator._handle(self.command, self.path, headers, body)
+        headers, body = self.read_request()
+        status, reply_headers, payload = self.server.owner._handle(self.command, self.path, headers, body)
         self.send_response(status)
         for name, value in reply_headers.items():
             self.send_header(name, value)
@@ -1569,11 +1537,8 @@ class _Handler(BaseHTTPRequestHandler):
     # http.server dispatches on these names.
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve  # noqa: N815
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # requests are logged by GitHubEmulator._handle, at DEBUG, without headers
 
-
-class GitHubEmulator:
+class GitHubEmulator(LoopbackServer):
     """Serve ``repos_dir/OWNER/NAME.git`` as GitHub's REST API on loopback."""
 
     def __init__(
@@ -1603,14 +1568,7 @@ class GitHubEmulator:
         # GitHub's secondary rate limit on content creation; None (the default) never limits.
         self.write_limit_per_minute = write_limit_per_minute
         self._writes: deque[float] = deque()  # monotonic times of recent writes
-        server_class = _Server6 if ":" in host else _Server
-        self._server = server_class((host, port), _Handler)
-        self._server.emulator = self
-        bound_host, bound_port = self._server.server_address[:2]
-        if isinstance(bound_host, bytes):
-            bound_host = bound_host.decode()
-        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        self.base_url = f"http://{shown}:{bound_port}"
+        super().__init__(host, port, _Handler, thread_name="github-emulator")
         self._api = _Api(self.repos_dir, self.base_url)
         self._lock = threading.Lock()
         self._log: list[RequestRecord] = []
@@ -1619,53 +1577,9 @@ class GitHubEmulator:
         self._window_used = 0
         self._window_start = time.time()
         self._request_ids = itertools.count(1)
-        self._connections: set[socket.socket] = set()
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle
-
-    def start(self) -> GitHubEmulator:
-        # A short poll interval makes stop() quick (shutdown waits for the loop's next poll).
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name="github-emulator",
-            daemon=True,
-        )
-        self._thread.start()
+    def _announce(self) -> None:
         log.info("GitHub emulator serving %s at %s", self.repos_dir, self.base_url)
-        return self
-
-    def serve_forever(self) -> None:
-        log.info("GitHub emulator serving %s at %s", self.repos_dir, self.base_url)
-        try:
-            self._server.serve_forever()
-        finally:
-            self._server.server_close()
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
-        with self._lock:
-            connections = list(self._connections)
-        for conn in connections:  # wake handler threads parked on idle keep-alive connections
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-    def __enter__(self) -> GitHubEmulator:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def _track(self, conn: socket.socket, *, add: bool) -> None:
-        with self._lock:
-            (self._connections.add if add else self._connections.discard)(conn)
 
     # -- test hooks
 

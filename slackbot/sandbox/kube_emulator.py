@@ -22,19 +22,17 @@ Only the standard library.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import itertools
 import json
 import logging
 import re
-import socket
 import threading
 import urllib.parse
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
+
+from slackbot.sandbox.loopback import LoopbackHandler, LoopbackHTTPServer, LoopbackServer
 
 __all__ = ["KubeEmulator", "KubeRequest"]
 
@@ -95,7 +93,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-class KubeEmulator:
+class KubeEmulator(LoopbackServer):
     """Serve stored custom objects as a Kubernetes API server on loopback."""
 
     def __init__(
@@ -115,46 +113,10 @@ class KubeEmulator:
         self._requests: list[KubeRequest] = []
         self._patches: list[tuple[str, Json]] = []
         self._resource_versions = itertools.count(1)
-        self._connections: set[socket.socket] = set()
-        self._server = _Server((host, port), _Handler)
-        self._server.emulator = self
-        bound_host, bound_port = self._server.server_address[:2]
-        shown = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)
-        self.base_url = f"http://{shown}:{bound_port}"
-        self._thread: threading.Thread | None = None
+        super().__init__(host, port, _Handler, thread_name="kube-emulator")
 
-    # -- lifecycle
-
-    def start(self) -> KubeEmulator:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name="kube-emulator",
-            daemon=True,
-        )
-        self._thread.start()
+    def _announce(self) -> None:
         log.info("Kubernetes API emulator at %s", self.base_url)
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
-        with self._lock:
-            connections = list(self._connections)
-        for conn in connections:  # wake handler threads parked on idle keep-alive connections
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-    def __enter__(self) -> KubeEmulator:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # -- the store
 
@@ -320,35 +282,13 @@ class KubeEmulator:
             ],
         }
 
-    def _track(self, conn: socket.socket, *, add: bool) -> None:
-        with self._lock:
-            (self._connections.add if add else self._connections.discard)(conn)
 
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    emulator: KubeEmulator
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"  # keep-alive, as urllib3's pool expects
-    timeout = 30
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.emulator._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        with contextlib.suppress(OSError):
-            super().finish()
-        self.server.emulator._track(self.connection, add=False)
+class _Handler(LoopbackHandler):
+    server: LoopbackHTTPServer[KubeEmulator]
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        status, reply = self.server.emulator._handle(self.command, self.path, headers, body)
+        headers, body = self.read_request()
+        status, reply = self.server.owner._handle(self.command, self.path, headers, body)
         payload = json.dumps(reply).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -357,6 +297,3 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     do_GET = do_PATCH = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # requests are logged by KubeEmulator._handle

@@ -1009,34 +1009,49 @@ class SlackEmulator:
             self._tickets.add(ticket)
         return {"ok": True, "url": f"{self.socket_url}?ticket={ticket}&app_id={self.app_id}"}
 
+    def _new_bot_message(self, channel: str, args: JsonDict, **extra: Any) -> Message:
+        """The bot's message from chat.post* arguments, once Slack's checks pass (not stored yet)."""
+        text = str(args.get("text") or "")
+        error = check_message(text, args.get("blocks"), args.get("attachments"))
+        if error:
+            raise SlackApiFailure(error)
+        thread_ts = self._require_thread(channel, args.get("thread_ts"))
+        blocks = _blocks_of(args.get("blocks"))
+        return Message(self._next_ts(), channel, text, blocks, self.bot_user_id, thread_ts, **extra)
+
+    def _record_message(self, kind: str, message: Message, response_type: str, **extra: Any) -> None:
+        """Record a post showing ``message`` as it now stands."""
+        self._record_post(
+            kind,
+            text=message.text,
+            blocks=message.blocks,
+            channel=message.channel,
+            ts=message.ts,
+            thread_ts=message.thread_ts,
+            response_type=response_type,
+            **extra,
+        )
+
+    def _find_or_fail(self, args: JsonDict, ts_arg: str) -> Message:
+        """The message ``args`` name by channel and ``args[ts_arg]``, or message_not_found."""
+        channel = self._resolve_channel(args.get("channel"))
+        message = self._find(channel, str(args.get(ts_arg) or ""))
+        if message is None:
+            raise SlackApiFailure("message_not_found")
+        return message
+
     def _api_chat_post_message(self, args: JsonDict) -> JsonDict:
         with self._lock:
             channel = self._resolve_channel(args.get("channel"))
-            text = str(args.get("text") or "")
-            error = check_message(text, args.get("blocks"), args.get("attachments"))
-            if error:
-                raise SlackApiFailure(error)
-            thread_ts = self._require_thread(channel, args.get("thread_ts"))
-            message = Message(
-                self._next_ts(),
+            message = self._new_bot_message(
                 channel,
-                text,
-                _blocks_of(args.get("blocks")),
-                self.bot_user_id,
-                thread_ts,
-                reply_broadcast=thread_ts is not None and _truthy(args.get("reply_broadcast")),
+                args,
                 metadata=args.get("metadata") if isinstance(args.get("metadata"), dict) else None,
             )
+            # Only a reply can be broadcast to the channel; Slack ignores the flag elsewhere.
+            message.reply_broadcast = message.thread_ts is not None and _truthy(args.get("reply_broadcast"))
             self._messages.setdefault(channel, []).append(message)
-            self._record_post(
-                "chat.postMessage",
-                text=text,
-                blocks=message.blocks,
-                channel=channel,
-                ts=message.ts,
-                thread_ts=thread_ts,
-                response_type="in_channel",
-            )
+            self._record_message("chat.postMessage", message, "in_channel")
             return {"ok": True, "channel": channel, "ts": message.ts, "message": message.to_api(self.bot_id)}
 
     def _api_chat_post_ephemeral(self, args: JsonDict) -> JsonDict:
@@ -1046,40 +1061,14 @@ class SlackEmulator:
             if not user:
                 raise SlackApiFailure("user_not_found")
             self._require_user(user)
-            text = str(args.get("text") or "")
-            error = check_message(text, args.get("blocks"), args.get("attachments"))
-            if error:
-                raise SlackApiFailure(error)
-            thread_ts = self._require_thread(channel, args.get("thread_ts"))
-            message = Message(
-                self._next_ts(),
-                channel,
-                text,
-                _blocks_of(args.get("blocks")),
-                self.bot_user_id,
-                thread_ts,
-                ephemeral_to=user,
-                source="chat.postEphemeral",
-            )
+            message = self._new_bot_message(channel, args, ephemeral_to=user, source="chat.postEphemeral")
             self._ephemerals.append(message)
-            self._record_post(
-                "chat.postEphemeral",
-                text=text,
-                blocks=message.blocks,
-                channel=channel,
-                ts=message.ts,
-                thread_ts=thread_ts,
-                response_type="ephemeral",
-                user=user,
-            )
+            self._record_message("chat.postEphemeral", message, "ephemeral", user=user)
             return {"ok": True, "message_ts": message.ts}
 
     def _api_chat_update(self, args: JsonDict) -> JsonDict:
         with self._lock:
-            channel = self._resolve_channel(args.get("channel"))
-            message = self._find(channel, str(args.get("ts") or ""))
-            if message is None:
-                raise SlackApiFailure("message_not_found")
+            message = self._find_or_fail(args, "ts")
             if message.user != self.bot_user_id:
                 raise SlackApiFailure("cant_update_message")
             text = str(args["text"]) if args.get("text") is not None else None
@@ -1092,18 +1081,10 @@ class SlackEmulator:
             if error:
                 raise SlackApiFailure(error)
             self._edit(message, text=text, blocks=blocks)
-            self._record_post(
-                "chat.update",
-                text=message.text,
-                blocks=message.blocks,
-                channel=channel,
-                ts=message.ts,
-                thread_ts=message.thread_ts,
-                response_type="in_channel",
-            )
+            self._record_message("chat.update", message, "in_channel")
             return {
                 "ok": True,
-                "channel": channel,
+                "channel": message.channel,
                 "ts": message.ts,
                 "text": message.text,
                 "message": message.to_api(self.bot_id),
@@ -1111,22 +1092,19 @@ class SlackEmulator:
 
     def _api_chat_delete(self, args: JsonDict) -> JsonDict:
         with self._lock:
-            channel = self._resolve_channel(args.get("channel"))
-            message = self._find(channel, str(args.get("ts") or ""))
-            if message is None:
-                raise SlackApiFailure("message_not_found")
+            message = self._find_or_fail(args, "ts")
             if message.user != self.bot_user_id:
                 raise SlackApiFailure("cant_delete_message")
             message.deleted = True
-            self._record_post("chat.delete", channel=channel, ts=message.ts, thread_ts=message.thread_ts)
-            return {"ok": True, "channel": channel, "ts": message.ts}
+            self._record_post(
+                "chat.delete", channel=message.channel, ts=message.ts, thread_ts=message.thread_ts
+            )
+            return {"ok": True, "channel": message.channel, "ts": message.ts}
 
     def _api_chat_get_permalink(self, args: JsonDict) -> JsonDict:
         with self._lock:
-            channel = self._resolve_channel(args.get("channel"))
-            message = self._find(channel, str(args.get("message_ts") or ""))
-            if message is None:
-                raise SlackApiFailure("message_not_found")
+            message = self._find_or_fail(args, "message_ts")
+            channel = message.channel
             link = f"https://{self.team_domain}.slack.com/archives/{channel}/p{message.ts.replace('.', '')}"
             if message.is_reply:
                 link += f"?thread_ts={message.thread_ts}&cid={channel}"
@@ -1173,10 +1151,7 @@ class SlackEmulator:
 
     def _api_reactions_add(self, args: JsonDict) -> JsonDict:
         with self._lock:
-            channel = self._resolve_channel(args.get("channel"))
-            message = self._find(channel, str(args.get("timestamp") or ""))
-            if message is None:
-                raise SlackApiFailure("message_not_found")
+            message = self._find_or_fail(args, "timestamp")
             name = str(args.get("name") or "").strip(":")
             if not name:
                 raise SlackApiFailure("invalid_name")
