@@ -21,9 +21,15 @@ from slackbot.domain.followup import PendingBackmerge, RolloutTarget
 from slackbot.domain.hotfix import Hotfix
 from slackbot.domain.rollout import FluxObservation
 from slackbot.scheduler import BotScheduler, JobSpec, Lease, job_specs
-from slackbot.services.followup import CommitStatusProbe, EnvironmentFollowup, FollowupService, ReminderPolicy
+from slackbot.services.followup import (
+    CommitStatusProbe,
+    EnvironmentFollowup,
+    FollowupService,
+    ReminderPolicy,
+    SharedReads,
+)
 from slackbot.services.hotfix import HotfixPolicy, HotfixService
-from slackbot.services.ports import RolloutProbe
+from slackbot.services.ports import Forge, RolloutProbe
 from slackbot.services.versions import EnvironmentSpec, VersionService
 from slackbot.settings import BotConfig, EnvironmentConfig, Secrets
 from slackbot.slack.app import create_app
@@ -158,12 +164,15 @@ def build_bot(config: BotConfig, secrets: Secrets, *, clock: Callable[[], dateti
         catalog=config.catalog(),
         paths=config.core.files.paths(),
     )
+    # The follow-up jobs' reads are shared within each run (one per branch or pull request);
+    # outside a run every call goes straight to GitHub.
+    reads = SharedReads(source)
     store = Store(database_url(config, secrets))
     store.migrate()
     slack = build_slack_client(secrets)
     rules = config.hotfix
     hotfixes = HotfixService(
-        forge=source,
+        forge=reads,
         store=store,
         state=store,
         versions=versions,
@@ -188,7 +197,7 @@ def build_bot(config: BotConfig, secrets: Secrets, *, clock: Callable[[], dateti
             name: EnvironmentFollowup(
                 name=name,
                 deadline=env.rollout_deadline,
-                probe=build_probe(name, env, source, secrets.kubeconfig),
+                probe=build_probe(name, env, reads, secrets.kubeconfig),
                 namespace=env.flux.namespace if env.flux else "flux-system",
                 reconcile=bool(env.flux and env.flux.reconcile),
             )
@@ -233,7 +242,7 @@ class KubernetesRolloutProbe:
 
 
 def build_probe(
-    name: str, environment: EnvironmentConfig, forge: GitHubForge, kubeconfig: str | None
+    name: str, environment: EnvironmentConfig, forge: Forge, kubeconfig: str | None
 ) -> RolloutProbe | None:
     flux = environment.flux
     if flux is None:

@@ -256,9 +256,6 @@ class FollowupService:
         core_flux_name: str = "flux-system",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        # The hot-fixes' own reads go through the same per-cycle sharing as the probes' (outside a
-        # job's cycle the wrapper passes every call straight through).
-        hotfixes.forge = sharing_reads(hotfixes.forge)
         self.hotfixes = hotfixes
         self.environments = dict(environments)
         self.reminders = reminders
