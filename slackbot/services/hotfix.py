@@ -86,6 +86,44 @@ class HotfixPolicy:
 
 
 @dataclass(frozen=True)
+class _Asked:
+    """A start request once its names are resolved: what every kind of hot-fix plan shares."""
+
+    environment: str
+    command: Start
+    ticket: str
+    branch: str
+    actor: Actor
+
+    def hotfix(
+        self,
+        *,
+        kind: Kind,
+        component: str,
+        repository: str,
+        base_branch: str,
+        rollout_environments: tuple[str, ...],
+        base_sha: str | None = None,
+        pin: PinChange | None = None,
+    ) -> Hotfix:
+        return Hotfix(
+            ticket=self.ticket,
+            kind=kind,
+            environment=self.environment,
+            component=component,
+            repository=repository,
+            base_branch=base_branch,
+            branch=self.branch,
+            started_by=self.actor.name,
+            channel_id=self.actor.channel_id,
+            summary=self.command.summary,
+            base_sha=base_sha,
+            rollout_environments=rollout_environments,
+            pin=pin,
+        )
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What to tell the person who asked (the thread gets its own messages)."""
 
@@ -168,35 +206,25 @@ class HotfixService:
         environment = self.versions.resolve_environment(command.environment)
         ticket = self.ticket_for(command.ticket, actor)
         branch = hotfix_branch(ticket, self.policy.branch_template)
-        if command.pin is not None:
-            plan = self._plan_pin(environment, command, ticket, branch, actor)
-        else:
-            plan = self._plan_branch(environment, command, ticket, branch, actor)
+        asked = _Asked(environment, command, ticket, branch, actor)
+        plan = self._plan_pin(asked) if command.pin is not None else self._plan_branch(asked)
         hotfix, adopted = self._record(plan, actor)
         if adopted is not None:
             return adopted
         return self._finish_start(hotfix, actor)
 
-    def _plan_branch(
-        self, environment: str, command: Start, ticket: str, branch: str, actor: Actor
-    ) -> Hotfix:
-        summary = command.summary
-        if command.component.lower() == CORE_COMPONENT:
+    def _plan_branch(self, asked: _Asked) -> Hotfix:
+        environment = asked.environment
+        if asked.command.component.lower() == CORE_COMPONENT:
             base = self.versions.environments[environment].branch
-            return Hotfix(
-                ticket=ticket,
+            return asked.hotfix(
                 kind=Kind.CORE,
-                environment=environment,
                 component=CORE_COMPONENT,
                 repository=self.policy.core_repository,
                 base_branch=base,
-                branch=branch,
-                started_by=actor.name,
-                channel_id=actor.channel_id,
-                summary=summary,
                 rollout_environments=self._environments_on_core_branch(base),
             )
-        report = self.versions.component(environment, command.component)
+        report = self.versions.component(environment, asked.command.component)
         pins = report.component
         if not pins.repository:
             raise UsageError(
@@ -207,50 +235,39 @@ class HotfixService:
             raise NotFound(
                 f"{environment} pins no branch for `{pins.name}`, so there is nothing to branch from."
             )
-        return Hotfix(
-            ticket=ticket,
+        return asked.hotfix(
             kind=Kind.COMPONENT,
-            environment=environment,
             component=pins.name,
             repository=pins.repository,
             base_branch=pins.branch,
-            branch=branch,
-            started_by=actor.name,
-            channel_id=actor.channel_id,
-            summary=summary,
             rollout_environments=(environment, *report.shared_with),
         )
 
-    def _plan_pin(self, environment: str, command: Start, ticket: str, branch: str, actor: Actor) -> Hotfix:
-        assert command.pin is not None
+    def _plan_pin(self, asked: _Asked) -> Hotfix:
+        pin, environment = asked.command.pin, asked.environment
+        assert pin is not None
         deployed = self.versions.environment(environment)
-        component = self.versions.resolve_component(command.component, deployed)
+        component = self.versions.resolve_component(asked.command.component, deployed)
         if deployed.layout != "split":
             raise UsageError(
                 f"{environment} uses the legacy `{self.paths.legacy}`; change its pins by hand "
                 "(pin hot-fixes edit the split `core/*-config.yaml` files only)."
             )
-        path = pin_path(command.pin.field, self.paths)
+        path = pin_path(pin.field, self.paths)
         base = deployed.branch
         found = self.forge.read_file(self.policy.core_repository, path, deployed.commit)
         if found is None:
             raise NotFound(f"`{path}` does not exist on `{base}`; a pin can only change an existing file.")
         ref = FileRef(self.policy.core_repository, base, path)
-        _, old = edit_pin(found.text, ref, component, command.pin.field, command.pin.value)
-        return Hotfix(
-            ticket=ticket,
+        _, old = edit_pin(found.text, ref, component, pin.field, pin.value)
+        return asked.hotfix(
             kind=Kind.PIN,
-            environment=environment,
             component=component,
             repository=self.policy.core_repository,
             base_branch=base,
-            branch=branch,
-            started_by=actor.name,
-            channel_id=actor.channel_id,
-            summary=command.summary,
             base_sha=deployed.commit,
             rollout_environments=self._environments_on_core_branch(base),
-            pin=PinChange(field=command.pin.field, path=path, old=old, new=command.pin.value),
+            pin=PinChange(field=pin.field, path=path, old=old, new=pin.value),
         )
 
     def _environments_on_core_branch(self, branch: str) -> tuple[str, ...]:
