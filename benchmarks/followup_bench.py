@@ -42,7 +42,7 @@ from slackbot.domain.hotfix_commands import Start
 from slackbot.sandbox.github_emulator import RequestRecord
 from slackbot.sandbox.harness import INCIDENT, SANDBOX_GITHUB_TOKEN, Sandbox
 from slackbot.sandbox.world import commit_file, merge_pull
-from slackbot.services.hotfix import Actor
+from slackbot.services.access import Actor
 
 OPERATOR = Actor(user_id="U0BENCH", channel_id=INCIDENT[0], via="cli")  # threads in the incident channel
 HOUR = 3600.0
@@ -101,7 +101,9 @@ class Cycle:
 
 
 def start(box: Sandbox, ticket: str, environment: str, component: str) -> Hotfix:
-    outcome = box.bot.hotfixes.start(Start(environment, component, ticket, f"benchmark {ticket}"), OPERATOR)
+    outcome = box.bot.services.starter.start(
+        Start(environment, component, ticket, f"benchmark {ticket}"), OPERATOR
+    )
     assert outcome.hotfix is not None
     return outcome.hotfix
 
@@ -169,7 +171,7 @@ def build_world(box: Sandbox) -> dict[str, list[Hotfix]]:
         box.tick_clusters()  # apply_delay=0: applied at once
         followup.watch()
     for hotfix in [*groups["done"], *groups["backmerge_open"]]:
-        box.bot.hotfixes.promote(hotfix.ticket, OPERATOR)
+        box.bot.services.backmerges.promote(hotfix.ticket, OPERATOR)
     for hotfix in groups["done"]:
         merge(box, hotfix, backmerge=True)
     followup.watch()  # done: back-merged
@@ -189,7 +191,7 @@ def build_world(box: Sandbox) -> dict[str, list[Hotfix]]:
         stages = Counter(h.stage for h in groups[name])
         assert stages == {wanted[name]: len(hotfixes)}, (name, stages)
     for hotfix in groups["done"]:
-        assert box.bot.hotfixes.rollouts_settled(hotfix), hotfix.ticket
+        assert box.bot.services.rollouts.settled(hotfix), hotfix.ticket
     return groups
 
 
@@ -243,7 +245,7 @@ def followed_resources(box: Sandbox) -> tuple[int, int]:
         for env in status_environments & set(hotfix.rollout_environments):
             if (
                 hotfix.merge_sha
-                and box.bot.hotfixes.rollout_state(hotfix, env) is not RolloutState.ROLLED_OUT
+                and box.bot.services.rollouts.state(hotfix, env) is not RolloutState.ROLLED_OUT
             ):
                 by_status.add((hotfix.repository, hotfix.base_branch))
     return len(followed), len(by_status)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,24 +13,22 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from slackbot.adapters.github import GitHubForge, web_base_from_api
-from slackbot.adapters.kubernetes import KubernetesFluxProbe
-from slackbot.adapters.slack_web import SlackDirectory, SlackThreads
+from slackbot.adapters.github_statuses import CommitStatusProbe
+from slackbot.adapters.kubernetes import KubernetesFluxProbe, KubernetesRolloutProbe
+from slackbot.adapters.ledger import StateLedger
+from slackbot.adapters.shared_reads import SharedReads
+from slackbot.adapters.slack_web import NoDirectory, NoThreads, SlackDirectory, SlackThreads
 from slackbot.adapters.store import Store
-from slackbot.domain.errors import Unavailable
-from slackbot.domain.followup import PendingBackmerge, RolloutTarget
-from slackbot.domain.hotfix import Hotfix
-from slackbot.domain.rollout import FluxObservation
-from slackbot.scheduler import BotScheduler, JobSpec, Lease, job_specs
-from slackbot.services.followup import (
-    CommitStatusProbe,
-    EnvironmentFollowup,
-    FollowupService,
-    ReminderPolicy,
-    SharedReads,
-)
-from slackbot.services.hotfix import HotfixPolicy, HotfixService
+from slackbot.scheduler import LEASE, BotScheduler, JobSpec, Lease, job_specs
+from slackbot.scheduler import scheduled_jobs as stored_jobs
+from slackbot.services.access import HotfixPolicy
+from slackbot.services.commands import HotfixCommands
+from slackbot.services.followup import FollowupService
 from slackbot.services.ports import Forge, RolloutProbe
+from slackbot.services.reminders import ReminderPolicy
+from slackbot.services.rollouts import EnvironmentFollowup
 from slackbot.services.versions import EnvironmentSpec, VersionService
+from slackbot.services.wiring import Services, wire_services
 from slackbot.settings import BotConfig, EnvironmentConfig, Secrets
 from slackbot.slack.app import create_app
 
@@ -46,9 +44,16 @@ class Bot:
     source: GitHubForge
     versions: VersionService
     store: Store
-    hotfixes: HotfixService
-    followup: FollowupService
+    services: Services
     slack: WebClient | None
+
+    @property
+    def hotfixes(self) -> HotfixCommands:
+        return self.services.hotfixes
+
+    @property
+    def followup(self) -> FollowupService:
+        return self.services.followup
 
     def close(self) -> None:
         self.versions.close()
@@ -57,37 +62,6 @@ class Bot:
             if environment.probe is not None:
                 environment.probe.close()
         self.store.close()
-
-
-class NoThreads:
-    """Threads when no Slack token is configured (a terminal-only operator): nothing is posted."""
-
-    def open_thread(self, hotfix: Hotfix, links: Mapping[str, str]) -> str:
-        return ""
-
-    def update_thread(self, hotfix: Hotfix, links: Mapping[str, str]) -> None:
-        return None
-
-    def reply(self, hotfix: Hotfix, text: str) -> None:
-        # Not posted: refusing keeps the announcement for a copy of the bot that can post it.
-        raise Unavailable("SLACK_BOT_TOKEN is not set, so nothing can be posted to the hot-fix's thread.")
-
-    def link(self, hotfix: Hotfix) -> str | None:
-        return None
-
-    def remind_in_thread(self, hotfix: Hotfix, text: str) -> None:
-        return None
-
-    def post_to_channel(self, channel: str, text: str, items: Sequence[PendingBackmerge]) -> None:
-        return None
-
-
-class NoDirectory:
-    def usergroup_members(self, usergroup: str) -> frozenset[str]:
-        return frozenset()
-
-    def channel_name(self, channel_id: str) -> str | None:
-        return None
 
 
 def github_auth(secrets: Secrets) -> Auth.Auth | None:
@@ -154,7 +128,29 @@ def build_bot(config: BotConfig, secrets: Secrets, *, clock: Callable[[], dateti
     """Wire the bot; ``clock`` lets the sandbox's tests move time instead of sleeping."""
     now = clock or (lambda: datetime.now(UTC))
     source = GitHubForge(build_github(secrets), web_base=web_base_from_api(secrets.github_api_url))
-    versions = VersionService(
+    versions = build_versions(config, source)
+    # The follow-up jobs' reads are shared within each run (one per branch or pull request);
+    # outside a run every call goes straight to GitHub.
+    reads = SharedReads(source)
+    store = Store(database_url(config, secrets))
+    store.migrate()
+    slack = build_slack_client(secrets)
+    services = build_services(
+        config, secrets, versions=versions, reads=reads, store=store, slack=slack, clock=now
+    )
+    return Bot(
+        config=config,
+        secrets=secrets,
+        source=source,
+        versions=versions,
+        store=store,
+        services=services,
+        slack=slack,
+    )
+
+
+def build_versions(config: BotConfig, source: GitHubForge) -> VersionService:
+    return VersionService(
         source,
         core_repository=config.core.repository,
         environments={
@@ -164,35 +160,48 @@ def build_bot(config: BotConfig, secrets: Secrets, *, clock: Callable[[], dateti
         catalog=config.catalog(),
         paths=config.core.files.paths(),
     )
-    # The follow-up jobs' reads are shared within each run (one per branch or pull request);
-    # outside a run every call goes straight to GitHub.
-    reads = SharedReads(source)
-    store = Store(database_url(config, secrets))
-    store.migrate()
-    slack = build_slack_client(secrets)
+
+
+def hotfix_policy(config: BotConfig) -> HotfixPolicy:
     rules = config.hotfix
-    hotfixes = HotfixService(
+    return HotfixPolicy(
+        core_repository=config.core.repository,
+        branch_template=rules.branch,
+        ticket_pattern=rules.ticket_pattern,
+        channel_pattern=rules.channel_pattern,
+        channels=rules.channels,
+        allowed_users=rules.allowed_users,
+        allowed_usergroups=rules.allowed_usergroups,
+        main_branch=rules.main_branch,
+        rollout_deadlines={name: env.rollout_deadline for name, env in config.environments.items()},
+    )
+
+
+def build_services(
+    config: BotConfig,
+    secrets: Secrets,
+    *,
+    versions: VersionService,
+    reads: SharedReads,
+    store: Store,
+    slack: WebClient | None,
+    clock: Callable[[], datetime],
+) -> Services:
+    """The services over the real adapters."""
+    policy = hotfix_policy(config)
+    return wire_services(
         forge=reads,
         store=store,
-        state=store,
-        versions=versions,
-        threads=SlackThreads(slack) if slack else NoThreads(),
+        ledger=StateLedger(store),
+        slack=SlackThreads(slack) if slack else NoThreads(),
         directory=SlackDirectory(slack) if slack else NoDirectory(),
-        policy=HotfixPolicy(
-            core_repository=config.core.repository,
-            branch_template=rules.branch,
-            ticket_pattern=rules.ticket_pattern,
-            channel_pattern=rules.channel_pattern,
-            channels=rules.channels,
-            allowed_users=rules.allowed_users,
-            allowed_usergroups=rules.allowed_usergroups,
-            main_branch=rules.main_branch,
+        versions=versions,
+        policy=policy,
+        reminder_policy=ReminderPolicy(
+            team_channel=config.reminders.team_channel,
+            escalate_after=config.reminders.escalate_after,
+            main_branch=policy.main_branch,
         ),
-        paths=config.core.files.paths(),
-        clock=now,
-    )
-    followup = FollowupService(
-        hotfixes=hotfixes,
         environments={
             name: EnvironmentFollowup(
                 name=name,
@@ -203,42 +212,11 @@ def build_bot(config: BotConfig, secrets: Secrets, *, clock: Callable[[], dateti
             )
             for name, env in config.environments.items()
         },
-        reminders=SlackThreads(slack) if slack else NoThreads(),
-        policy=ReminderPolicy(
-            team_channel=config.reminders.team_channel,
-            escalate_after=config.reminders.escalate_after,
-            main_branch=rules.main_branch,
-        ),
+        paths=config.core.files.paths(),
         core_flux_name=config.core.flux_name,
-        clock=now,
+        clock=clock,
+        read_cycle=reads.cycle,
     )
-    return Bot(
-        config=config,
-        secrets=secrets,
-        source=source,
-        versions=versions,
-        store=store,
-        hotfixes=hotfixes,
-        followup=followup,
-        slack=slack,
-    )
-
-
-class KubernetesRolloutProbe:
-    """The Kubernetes adapter as the follow-up service asks for it."""
-
-    def __init__(self, probe: KubernetesFluxProbe, description: str) -> None:
-        self._probe = probe
-        self.description = description
-
-    def observe(self, target: RolloutTarget) -> FluxObservation:
-        return self._probe.observe(target.flux_name, target.namespace)
-
-    def request_reconcile(self, target: RolloutTarget, at: datetime) -> None:
-        self._probe.request_reconcile(target.flux_name, target.namespace, at)
-
-    def close(self) -> None:
-        self._probe.close()
 
 
 def build_probe(
@@ -263,6 +241,19 @@ def job_specs_for(config: BotConfig) -> list[JobSpec]:
     )
 
 
+def scheduled_jobs(
+    config: BotConfig, secrets: Secrets
+) -> tuple[list[tuple[str, str, datetime | None, bool]], str | None]:
+    """The jobs with their next runs as stored, and which copy of the bot holds the scheduler lease."""
+    store = Store(database_url(config, secrets))
+    try:
+        store.migrate()
+        rows = stored_jobs(store.engine, job_specs_for(config), config.reminders.timezone)
+        return rows, store.lease_holder(LEASE)
+    finally:
+        store.close()
+
+
 def build_scheduler(bot: Bot) -> BotScheduler:
     config = bot.config
     return BotScheduler(
@@ -285,7 +276,6 @@ def build_slack_app(bot: Bot) -> App:
     return create_app(
         client=bot.slack,
         signing_secret=signing_secret,
-        versions=bot.versions,
+        queries=bot.services.versions,
         hotfixes=bot.hotfixes,
-        clusters=bot.followup.cluster_view,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,6 +19,9 @@ from slackbot.settings import BotConfig, ConfigError, Secrets, load_config
 
 if TYPE_CHECKING:
     from slackbot.bootstrap import Bot
+    from slackbot.domain.hotfix import Hotfix
+    from slackbot.domain.hotfix_commands import HotfixCommand
+    from slackbot.render.blocks import Message
 
 app = typer.Typer(
     help="Chat-ops Slack bot for Flux CD environments: versions, hot-fixes, roll-outs.",
@@ -54,6 +59,24 @@ def _build_bot(config: BotConfig, secrets: Secrets) -> Bot:
         raise _fail(str(error), 2) from None
 
 
+@contextmanager
+def _bot(config_path: Path | None) -> Iterator[Bot]:
+    """The bot for one command: any sentence it answers with goes to stderr (exit 1); closed after."""
+    bot = _build_bot(*_load(config_path))
+    try:
+        yield bot
+    except (BotError, UnknownName) as error:
+        raise _fail(str(error)) from None
+    finally:
+        bot.close()
+
+
+def _print(message: Message) -> None:
+    from slackbot.render.terminal import render_message
+
+    typer.echo(render_message(message.text, [block.to_dict() for block in message.blocks]))
+
+
 def _load(config_path: Path | None) -> tuple[BotConfig, Secrets]:
     secrets = Secrets()
     path = config_path or secrets.slackbot_config
@@ -82,12 +105,10 @@ def versions(
     config: ConfigOption = None,
 ) -> None:
     """What an environment runs — the same answer as `/versions` in Slack."""
-    from slackbot.sandbox.render import render_message
-    from slackbot.slack.commands.versions import answer
+    from slackbot.domain.versions_commands import ComponentQuery, EnvironmentQuery
+    from slackbot.render.versions_blocks import versions_message
 
-    bot_config, secrets = _load(config)
-    bot = _build_bot(bot_config, secrets)
-    try:
+    with _bot(config) as bot:
         if as_json:
             env = bot.versions.resolve_environment(environment)
             document = (
@@ -97,12 +118,10 @@ def versions(
             )
             typer.echo(json.dumps(document, indent=2))
         else:
-            message = answer(bot.versions, f"{environment} {component or ''}", bot.followup.cluster_view)
-            typer.echo(render_message(message.text, [b.to_dict() for b in message.blocks]))
-    except (BotError, UnknownName) as error:
-        raise _fail(str(error)) from None
-    finally:
-        bot.close()
+            query = (
+                EnvironmentQuery(environment) if component is None else ComponentQuery(environment, component)
+            )
+            _print(versions_message(bot.services.versions.answer(query)))
 
 
 def _component_json(c: ComponentVersions) -> dict[str, Any]:
@@ -125,7 +144,7 @@ def versions_document(
         "repository": env.repository,
         "branch": env.branch,
         "commit": env.commit,
-        "layout": env.layout,
+        "layout": env.layout.value,
         "components": components if components is not None else [_component_json(c) for c in env.components],
         "core_charts": [{"name": c.name, "chart": c.chart, "version": c.version} for c in env.core_charts],
         "problems": [str(p) for p in env.problems],
@@ -140,24 +159,16 @@ def component_document(report: ComponentReport) -> dict[str, Any]:
     return versions_document(report.environment, [detail])
 
 
-def _run_hotfix(config: Path | None, channel: str | None, run: Any) -> None:
+def _run_hotfix(config: Path | None, channel: str | None, command: HotfixCommand) -> None:
     """Build the bot, run one hot-fix command as the terminal's user, print its answer."""
     import getpass
 
-    from slackbot.sandbox.render import render_message
-    from slackbot.services.hotfix import Actor
+    from slackbot.render.hotfix_blocks import answer_message
+    from slackbot.services.access import Actor
 
-    bot_config, secrets = _load(config)
-    bot = _build_bot(bot_config, secrets)
     actor = Actor(user_id=getpass.getuser(), channel_id=channel or "", via="cli")
-    try:
-        message = run(bot.hotfixes, actor)
-        if message is not None:
-            typer.echo(render_message(message.text, [b.to_dict() for b in message.blocks]))
-    except BotError as error:
-        raise _fail(str(error)) from None
-    finally:
-        bot.close()
+    with _bot(config) as bot:
+        _print(answer_message(bot.hotfixes.handle(command, actor)))
 
 
 ChannelOption = Annotated[
@@ -179,45 +190,37 @@ def hotfix_start(
     config: ConfigOption = None,
 ) -> None:
     """Cut hotfix/TICKET from the branch ENV pins for COMPONENT (or change one pin)."""
-    from slackbot.domain.hotfix_commands import parse_hotfix
-    from slackbot.slack.commands.hotfix import dispatch
+    from slackbot.domain.hotfix_commands import Start, pin_request
 
-    flags = [
-        f"--{name} {value}"
-        for name, value in (("chart", chart), ("image", image), ("branch", branch))
-        if value
-    ]
-    text = " ".join([environment, component, *flags, ticket, summary])
-    _run_hotfix(
-        config,
-        channel,
-        lambda service, actor: dispatch(service, parse_hotfix(text, service.policy.ticket_pattern), actor),
-    )
+    try:
+        pin = pin_request(chart=chart, image=image, branch=branch)
+    except BotError as error:
+        raise _fail(str(error)) from None
+    _run_hotfix(config, channel, Start(environment, component, ticket, summary, pin))
 
 
-def _ticket_command(name: str, help_text: str) -> None:
+def _ticket_command(name: str, help_text: str, command_type: Callable[[str], HotfixCommand]) -> None:
     def command(
         ticket: Annotated[str, typer.Argument(help="The hot-fix's ticket.")],
         config: ConfigOption = None,
     ) -> None:
-        from slackbot.domain.hotfix_commands import parse_hotfix
-        from slackbot.slack.commands.hotfix import dispatch
-
-        _run_hotfix(
-            config,
-            None,
-            lambda service, actor: dispatch(
-                service, parse_hotfix(f"{name} {ticket}", service.policy.ticket_pattern), actor
-            ),
-        )
+        _run_hotfix(config, None, command_type(ticket))
 
     command.__doc__ = help_text
     hotfix_app.command(name)(command)
 
 
-_ticket_command("pr", "Open the pull request from hotfix/TICKET into its base branch.")
-_ticket_command("promote", "Open (or reuse) the back-merge pull request from the base branch into main.")
-_ticket_command("cancel", "Stop tracking a hot-fix (nothing is deleted).")
+def _register_ticket_commands() -> None:
+    from slackbot.domain.hotfix_commands import Cancel, OpenPr, Promote
+
+    _ticket_command("pr", "Open the pull request from hotfix/TICKET into its base branch.", OpenPr)
+    _ticket_command(
+        "promote", "Open (or reuse) the back-merge pull request from the base branch into main.", Promote
+    )
+    _ticket_command("cancel", "Stop tracking a hot-fix (nothing is deleted).", Cancel)
+
+
+_register_ticket_commands()
 
 
 @hotfix_app.command("status")
@@ -229,19 +232,17 @@ def hotfix_status(
     config: ConfigOption = None,
 ) -> None:
     """Hot-fixes with their stage and links, brought up to date with GitHub."""
-    from slackbot.slack.hotfix_blocks import status_list
+    from slackbot.domain.hotfix_commands import Status
 
-    def run(service: Any, actor: Any) -> Any:
-        found = service.status(ticket)
-        if as_json:
-            typer.echo(json.dumps([hotfix_document(h) for h in found], indent=2))
-            return None
-        return status_list([(h, service.links(h), service.threads.link(h)) for h in found])
-
-    _run_hotfix(config, None, run)
+    if not as_json:
+        _run_hotfix(config, None, Status(ticket))
+        return
+    with _bot(config) as bot:
+        found = bot.services.tracker.status(ticket)
+        typer.echo(json.dumps([hotfix_document(view.hotfix) for view in found.views], indent=2))
 
 
-def hotfix_document(hotfix: Any) -> dict[str, Any]:
+def hotfix_document(hotfix: Hotfix) -> dict[str, Any]:
     """The documented JSON shape of `slackbot hotfix status --json` (keep it stable)."""
     return {
         "ticket": hotfix.ticket,
@@ -279,18 +280,10 @@ def jobs_list(ctx: typer.Context, config: ConfigOption = None) -> None:
     """List the scheduled jobs and their next run (`slackbot jobs run NAME` runs one now)."""
     if ctx.invoked_subcommand is not None:
         return
-    from slackbot.adapters.store import Store
-    from slackbot.bootstrap import database_url, job_specs_for
-    from slackbot.scheduler import scheduled_jobs
+    from slackbot.bootstrap import scheduled_jobs
 
     bot_config, secrets = _load(config)
-    store = Store(database_url(bot_config, secrets))
-    try:
-        store.migrate()
-        rows = scheduled_jobs(store.engine, job_specs_for(bot_config), bot_config.reminders.timezone)
-        holder = store.lease_holder("scheduler")
-    finally:
-        store.close()
+    rows, holder = scheduled_jobs(bot_config, secrets)
     for job_id, description, next_run, stored in rows:
         when = f"{next_run:%Y-%m-%d %H:%M:%S %Z}" if next_run else "never"
         note = "" if stored else "  (not stored yet: `slackbot serve` schedules it)"
@@ -306,16 +299,14 @@ def jobs_run(
     """Run one job once, now, in this process."""
     from slackbot.scheduler import run_job
 
-    bot_config, secrets = _load(config)
-    bot = _build_bot(bot_config, secrets)
-    try:
-        typer.echo(f"{name}: {run_job(bot.followup, name)}")
-    except KeyError:
-        raise _fail(f"There is no job called `{name}`; the jobs are `watch` and `reminders`.", 2) from None
-    except BotError as error:
-        raise _fail(str(error)) from None
-    finally:
-        bot.close()
+    with _bot(config) as bot:
+        try:
+            report = run_job(bot.followup, name)
+        except KeyError:
+            raise _fail(
+                f"There is no job called `{name}`; the jobs are `watch` and `reminders`.", 2
+            ) from None
+        typer.echo(f"{name}: {report}")
 
 
 @app.command()

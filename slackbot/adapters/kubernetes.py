@@ -42,6 +42,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from slackbot.domain.errors import NotFound, Unavailable
+from slackbot.domain.followup import RolloutTarget
 from slackbot.domain.rollout import FluxObservation, revision_sha
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "RECONCILE_ANNOTATION",
     "SOURCE_GROUP",
     "KubernetesFluxProbe",
+    "KubernetesRolloutProbe",
 ]
 
 log = logging.getLogger(__name__)
@@ -99,12 +101,7 @@ class KubernetesFluxProbe:
 
     def observe(self, name: str, namespace: str) -> FluxObservation:
         """What Flux in this cluster says about Kustomization ``name`` and its source."""
-        try:
-            kustomization, api_version = self._get(KUSTOMIZE_GROUP, "kustomizations", namespace, name, "get")
-        except _Missing:
-            raise NotFound(
-                f"no Flux Kustomization `{name}` in namespace `{namespace}` on {self._where()}"
-            ) from None
+        kustomization, api_version = self._kustomization(name, namespace)
         source_revision: str | None = None
         source = _source_of(kustomization, name, namespace)
         if source is not None:
@@ -136,12 +133,7 @@ class KubernetesFluxProbe:
         """
         value = at.isoformat()
         body = {"metadata": {"annotations": {RECONCILE_ANNOTATION: value}}}
-        try:
-            kustomization, _ = self._get(KUSTOMIZE_GROUP, "kustomizations", namespace, name, "get")
-        except _Missing:
-            raise NotFound(
-                f"no Flux Kustomization `{name}` in namespace `{namespace}` on {self._where()}"
-            ) from None
+        kustomization, _ = self._kustomization(name, namespace)
         source = _source_of(kustomization, name, namespace)
         if source is not None:
             plural, source_namespace, source_name = source
@@ -165,6 +157,15 @@ class KubernetesFluxProbe:
             api_client.close()
 
     # -- talking to the API server -----------------------------------------------------------------
+
+    def _kustomization(self, name: str, namespace: str) -> tuple[dict[str, Any], str]:
+        """The Kustomization and the API version that served it; NotFound when there is none."""
+        try:
+            return self._get(KUSTOMIZE_GROUP, "kustomizations", namespace, name, "get")
+        except _Missing:
+            raise NotFound(
+                f"no Flux Kustomization `{name}` in namespace `{namespace}` on {self._where()}"
+            ) from None
 
     def _where(self) -> str:
         return "this cluster (in-cluster config)" if self._in_cluster else f"the {self._label} cluster"
@@ -351,3 +352,20 @@ def _reason(error: BaseException) -> str:
     if "timed out" in text.lower():
         return "timed out"
     return text
+
+
+class KubernetesRolloutProbe:
+    """One cluster's probe as the roll-out checks ask it: by roll-out target."""
+
+    def __init__(self, probe: KubernetesFluxProbe, description: str) -> None:
+        self._probe = probe
+        self.description = description
+
+    def observe(self, target: RolloutTarget) -> FluxObservation:
+        return self._probe.observe(target.flux_name, target.namespace)
+
+    def request_reconcile(self, target: RolloutTarget, at: datetime) -> None:
+        self._probe.request_reconcile(target.flux_name, target.namespace, at)
+
+    def close(self) -> None:
+        self._probe.close()

@@ -1,23 +1,28 @@
 """Slack's Web API for the services: hot-fix threads and the workspace directory.
 
 The Bolt app answers people; this adapter is what the services use to post on their own (thread
-replies, parent-message edits) and to look people and channels up.
+replies, parent-message edits, reminders) and to look people and channels up. What it posts is
+worded by :mod:`slackbot.render`. Without a Slack token, :class:`NoThreads` and
+:class:`NoDirectory` stand in.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from slackbot.domain.errors import NotPermitted, Unavailable
-from slackbot.domain.followup import PendingBackmerge
+from slackbot.domain.events import BackmergeReminder, ChannelPost, ThreadEvent
 from slackbot.domain.hotfix import Hotfix
-from slackbot.slack.hotfix_blocks import digest_message, reminder_message, thread_message
+from slackbot.domain.views import ThreadView
+from slackbot.render.blocks import Message
+from slackbot.render.hotfix_blocks import channel_message, reminder_message, thread_message
+from slackbot.render.words import sentence
 
 T = TypeVar("T")
 THREAD_EVENT = "hotfix_thread"
@@ -43,11 +48,12 @@ class SlackThreads:
         self._client = client
         self._permalinks: dict[tuple[str, str], str] = {}
 
-    def open_thread(self, hotfix: Hotfix, links: Mapping[str, str]) -> str:
+    def open_thread(self, view: ThreadView) -> str:
+        hotfix = view.hotfix
         found = self._find_thread(hotfix)
         if found:
             return found
-        message = thread_message(hotfix, links)
+        message = thread_message(view)
         response = _slack_call(
             lambda: self._client.chat_postMessage(
                 channel=hotfix.channel_id,
@@ -61,10 +67,11 @@ class SlackThreads:
         )
         return str(response["ts"])
 
-    def update_thread(self, hotfix: Hotfix, links: Mapping[str, str]) -> None:
+    def update_thread(self, view: ThreadView) -> None:
+        hotfix = view.hotfix
         if not hotfix.thread_ts:
             return
-        message = thread_message(hotfix, links)
+        message = thread_message(view)
         _slack_call(
             lambda: self._client.chat_update(
                 channel=hotfix.channel_id, ts=hotfix.thread_ts or "", **message.as_kwargs()
@@ -72,31 +79,28 @@ class SlackThreads:
             "update the hot-fix thread",
         )
 
-    def reply(self, hotfix: Hotfix, text: str) -> None:
+    def tell(self, hotfix: Hotfix, event: ThreadEvent) -> None:
+        self._in_thread(hotfix, Message(text=sentence(event)), "reply in the hot-fix thread")
+
+    def remind_in_thread(self, reminder: BackmergeReminder) -> None:
+        self._in_thread(reminder.hotfix, reminder_message(reminder), "remind in the hot-fix thread")
+
+    def _in_thread(self, hotfix: Hotfix, message: Message, what: str) -> None:
         if not hotfix.thread_ts:
             return
+        kwargs = message.as_kwargs() if message.blocks else {"text": message.text}
         _slack_call(
             lambda: self._client.chat_postMessage(
-                channel=hotfix.channel_id, thread_ts=hotfix.thread_ts, text=text
+                channel=hotfix.channel_id, thread_ts=hotfix.thread_ts, **kwargs
             ),
-            "reply in the hot-fix thread",
+            what,
         )
 
-    def remind_in_thread(self, hotfix: Hotfix, text: str) -> None:
-        if not hotfix.thread_ts:
-            return
-        message = reminder_message(text, f"hotfix:{hotfix.ticket}")
+    def post_to_channel(self, channel: str, post: ChannelPost) -> None:
+        message = channel_message(post)
         _slack_call(
-            lambda: self._client.chat_postMessage(
-                channel=hotfix.channel_id, thread_ts=hotfix.thread_ts, **message.as_kwargs()
-            ),
-            "remind in the hot-fix thread",
-        )
-
-    def post_to_channel(self, channel: str, text: str, items: Sequence[PendingBackmerge]) -> None:
-        message = digest_message(text, items)
-        _slack_call(
-            lambda: self._client.chat_postMessage(channel=channel, **message.as_kwargs()), "post the digest"
+            lambda: self._client.chat_postMessage(channel=channel, **message.as_kwargs()),
+            "post to the team channel",
         )
 
     def link(self, hotfix: Hotfix) -> str | None:
@@ -178,3 +182,36 @@ class SlackDirectory:
             return str(name) if name else None
 
         return self._cached(f"channel:{channel_id}", load)
+
+
+class NoThreads:
+    """Threads when no Slack token is configured (a terminal-only operator): nothing is posted."""
+
+    def open_thread(self, view: ThreadView) -> str:
+        return ""
+
+    def update_thread(self, view: ThreadView) -> None:
+        return None
+
+    def tell(self, hotfix: Hotfix, event: ThreadEvent) -> None:
+        # Not posted: refusing keeps the announcement for a copy of the bot that can post it.
+        raise Unavailable("SLACK_BOT_TOKEN is not set, so nothing can be posted to the hot-fix's thread.")
+
+    def link(self, hotfix: Hotfix) -> str | None:
+        return None
+
+    def remind_in_thread(self, reminder: BackmergeReminder) -> None:
+        return None
+
+    def post_to_channel(self, channel: str, post: ChannelPost) -> None:
+        return None
+
+
+class NoDirectory:
+    """The directory without a Slack token: nobody is in any user group, no channel has a name."""
+
+    def usergroup_members(self, usergroup: str) -> frozenset[str]:
+        return frozenset()
+
+    def channel_name(self, channel_id: str) -> str | None:
+        return None

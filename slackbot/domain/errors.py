@@ -25,3 +25,13 @@ class NotPermitted(BotError):
 
 class Conflict(BotError):
     """The forge holds something in the way (a branch of the same name on another base, ...)."""
+
+
+# What GitHub or Slack failing looks like once the adapters have translated it.
+OUTSIDE_FAILURES: tuple[type[BotError], ...] = (Unavailable, NotFound, NotPermitted)
+
+
+def unfinished(error: BotError, sentence: str) -> BotError:
+    """The same kind of outside failure, saying also what was and was not done and how to finish."""
+    kind = next(k for k in OUTSIDE_FAILURES if isinstance(error, k))
+    return kind(f"{error} {sentence}")

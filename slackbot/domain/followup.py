@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from slackbot.domain.forge import PullInfo
 from slackbot.domain.hotfix import Hotfix
+from slackbot.domain.snooze import SnoozeSubject
 
 
 class RolloutState(StrEnum):
@@ -43,6 +44,7 @@ class PendingBackmerge:
     environments: tuple[str, ...] = ()  # environments pinning this branch
 
     @property
-    def key(self) -> str:
-        """How a snooze names it."""
-        return f"hotfix:{self.hotfix.ticket}" if self.hotfix else f"branch:{self.repository}:{self.branch}"
+    def snooze_subject(self) -> SnoozeSubject:
+        if self.hotfix is not None:
+            return SnoozeSubject.of_hotfix(self.hotfix.ticket)
+        return SnoozeSubject.of_branch(self.repository, self.branch)

@@ -12,7 +12,7 @@ Two shapes share one lifecycle:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -102,15 +102,73 @@ class Hotfix:
     def needs_backmerge(self) -> bool:
         return self.kind is not Kind.PIN
 
-    @property
-    def backmerge_target(self) -> str:
-        return "main"
-
     def moved_to(self, stage: Stage, **changes: object) -> Hotfix:
         """This hot-fix at a later stage (never backwards; cancelling is always allowed)."""
         if stage is not Stage.CANCELLED and _rank(stage) < _rank(self.stage):
             raise ValueError(f"a hot-fix cannot go back from {self.stage} to {stage}")
         return replace(self, stage=stage, **changes)  # type: ignore[arg-type]
+
+    # -- the named steps of the lifecycle ----------------------------------------------------------
+
+    def branched(self) -> Hotfix:
+        return self.moved_to(Stage.BRANCHED)
+
+    def pull_opened(self, pull: PullRequestRef) -> Hotfix:
+        return self.moved_to(Stage.PR_OPEN, pull=pull)
+
+    def merged(self, merge_sha: str | None, merged_at: datetime) -> Hotfix:
+        """Merged into its base: rolling out; a pin needs no back-merge, so it is done."""
+        final = Stage.MERGED if self.needs_backmerge else Stage.DONE
+        return self.moved_to(final, merge_sha=merge_sha, merged_at=merged_at)
+
+    def pull_closed(self) -> Hotfix:
+        """Its pull request was closed without merging: back to waiting for a new one."""
+        if self.stage is not Stage.PR_OPEN:
+            raise ValueError(f"a hot-fix at {self.stage} has no open pull request to close")
+        return replace(self, stage=Stage.BRANCHED, pull=None)
+
+    def backmerge_opened(self, backmerge: PullRequestRef) -> Hotfix:
+        return self.moved_to(Stage.BACKMERGE_OPEN, backmerge=backmerge)
+
+    def backmerge_closed(self) -> Hotfix:
+        """Its back-merge pull request was closed without merging: main still lacks the fix."""
+        if self.stage is not Stage.BACKMERGE_OPEN:
+            raise ValueError(f"a hot-fix at {self.stage} has no open back-merge to close")
+        return replace(self, stage=Stage.MERGED, backmerge=None)
+
+    def completed(self) -> Hotfix:
+        return self.moved_to(Stage.DONE)
+
+    def cancelled(self) -> Hotfix:
+        return self.moved_to(Stage.CANCELLED)
+
+    def steps(self) -> list[tuple[Stage, StepState]]:
+        """The lifecycle at a glance: each step this kind of hot-fix goes through, and how far it is."""
+        if self.stage is Stage.CANCELLED:
+            return []
+        steps = LIFECYCLE if self.needs_backmerge else LIFECYCLE[:3]
+        reached = _rank(self.stage if self.needs_backmerge or self.stage is not Stage.DONE else Stage.MERGED)
+        return [
+            (
+                step,
+                StepState.DONE
+                if _rank(step) <= reached
+                else StepState.CURRENT
+                if _rank(step) == reached + 1
+                else StepState.TODO,
+            )
+            for step in steps
+        ]
+
+
+class StepState(StrEnum):
+    DONE = "done"
+    CURRENT = "current"  # the step the hot-fix waits for now
+    TODO = "todo"
+
+
+# The steps a person sees, in order (``starting`` is only the bot's own bookkeeping).
+LIFECYCLE = STAGE_ORDER[1:]
 
 
 def _rank(stage: Stage) -> int:
@@ -128,14 +186,6 @@ class AuditEntry:
     detail: str = ""
     at: datetime | None = None
     hotfix_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Announcement:
-    """A change of state worth one reply in the hot-fix's thread."""
-
-    text: str
-    links: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (label, url)
 
 
 class DuplicateHotfix(Exception):

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from slackbot.domain.errors import UsageError
 from slackbot.domain.hotfix import PinField
+from slackbot.domain.snooze import SnoozeSubject
 from slackbot.domain.tickets import (
     DEFAULT_TICKET_PATTERN,
     InvalidTicket,
@@ -68,42 +69,53 @@ class Start:
 
 
 @dataclass(frozen=True)
-class OpenPr:
+class TicketCommand:
+    """A command about one active hot-fix, named by its ticket."""
+
     ticket: str
+
+
+class OpenPr(TicketCommand):
+    """Open the pull request from the hot-fix branch into its base."""
+
+
+class Promote(TicketCommand):
+    """Open (or reuse) the back-merge pull request from the base into main."""
+
+
+class Cancel(TicketCommand):
+    """Stop tracking the hot-fix; nothing is deleted."""
 
 
 @dataclass(frozen=True)
-class Promote:
-    ticket: str
+class Snooze(TicketCommand):
+    duration: timedelta
 
 
 @dataclass(frozen=True)
 class Status:
-    ticket: str | None
+    ticket: str | None  # None: every active hot-fix
 
 
 @dataclass(frozen=True)
-class Cancel:
-    ticket: str
+class SnoozeReminders:
+    """Snooze what a reminder's button names: a hot-fix, or a release branch nobody follows."""
 
-
-@dataclass(frozen=True)
-class Snooze:
-    ticket: str
+    subject: SnoozeSubject
     duration: timedelta
 
 
 @dataclass(frozen=True)
 class Help:
-    pass
+    """`/hotfix help`: every form of the command."""
 
 
 @dataclass(frozen=True)
 class OpenModal:
-    pass
+    """`/hotfix` alone: the form to start one."""
 
 
-HotfixCommand = Start | OpenPr | Promote | Status | Cancel | Snooze | Help | OpenModal
+HotfixCommand = Start | OpenPr | Promote | Status | Cancel | Snooze | SnoozeReminders | Help | OpenModal
 
 
 def usage() -> str:
@@ -270,6 +282,21 @@ def _pin_value(option: str, field: PinField, raw: str) -> PinRequest:
     if field is PinField.BRANCH:
         check_ref_name(value)
     return PinRequest(field, value)
+
+
+def pin_request(*, chart: str | None, image: str | None, branch: str | None) -> PinRequest | None:
+    """The pin a command line's ``--chart``/``--image``/``--branch`` asks for, checked as in Slack."""
+    given = [
+        (f"--{name}", value)
+        for name, value in (("chart", chart), ("image", image), ("branch", branch))
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise UsageError("Give only one of `--chart`, `--image` or `--branch`; one pin per hot-fix.")
+    if not given:
+        return None
+    option, value = given[0]
+    return _pin_value(option, PIN_OPTIONS[option], value)
 
 
 def _option_example(option: str) -> str:

@@ -1,10 +1,10 @@
 """Change one pinned value in a core file, leaving every other byte as it was. Pure: text in, text out.
 
 A round-trip dump with ruamel.yaml keeps comments but can still re-indent or reflow parts of a file,
-so the edit is surgical instead: compose the document (as :mod:`core_files` does), find the value's
-scalar node, and splice the new value into the original text between the node's marks. Everything
-outside those marks (comments, CRLF line endings, anchors, key order, a trailing ``# comment``) is
-untouched by construction.
+so the edit is surgical instead: compose the document (with :mod:`yaml_nodes`, as the parsers do),
+find the value's scalar node, and splice the new value into the original text between the node's
+marks. Everything outside those marks (comments, CRLF line endings, anchors, key order, a trailing
+``# comment``) is untouched by construction.
 
 Quoting: a quoted value keeps its quote style, the new value escaped for it. A plain value stays
 plain when the new value reads back as the same plain string in the same place (block or flow);
@@ -35,12 +35,6 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from slackbot.domain.core_files import (
     DEFAULT_CORE_PATHS,
     CorePaths,
-    _describe,
-    _is_null,
-    _line,
-    _render,
-    _scalar_text,
-    _single_document,
     parse_flux_config,
     parse_helm_config,
     parse_image_config,
@@ -49,11 +43,18 @@ from slackbot.domain.errors import BotError, NotFound, UsageError
 from slackbot.domain.hotfix import PinField
 from slackbot.domain.tickets import check_ref_name
 from slackbot.domain.versions import ConfigFileError, FileRef, Pins
+from slackbot.domain.yaml_nodes import (
+    MERGE_TAG,
+    compose_document,
+    describe,
+    node_line,
+    render,
+    value_text,
+)
 
 __all__ = ["PIN_KEYS", "PinNotEditable", "PinNotFound", "PinUnchanged", "edit_pin", "pin_path"]
 
 _STR_TAG = "tag:yaml.org,2002:str"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 # Where each pin lives below ``components.<name>``.
 PIN_KEYS: dict[PinField, tuple[str, ...]] = {
@@ -117,7 +118,7 @@ def _where(ref: FileRef) -> str:
 def _explicit(mapping: MappingNode, key: str) -> tuple[ScalarNode, Node] | None:
     """The entry written under ``key`` in this mapping itself (not merged in through ``<<``)."""
     for key_node, value_node in mapping.value:
-        if isinstance(key_node, ScalarNode) and key_node.tag != _MERGE_TAG and _render(key_node) == key:
+        if isinstance(key_node, ScalarNode) and key_node.tag != MERGE_TAG and render(key_node) == key:
             return key_node, value_node
     return None
 
@@ -125,7 +126,7 @@ def _explicit(mapping: MappingNode, key: str) -> tuple[ScalarNode, Node] | None:
 def _merged_in(mapping: MappingNode, key: str) -> bool:
     """Whether ``key`` reaches this mapping through a ``<<`` merge."""
     for key_node, value_node in mapping.value:
-        if isinstance(key_node, ScalarNode) and key_node.tag == _MERGE_TAG:
+        if isinstance(key_node, ScalarNode) and key_node.tag == MERGE_TAG:
             sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
             for source in sources:
                 if isinstance(source, MappingNode) and (
@@ -162,7 +163,7 @@ def _shared(ref: FileRef, dotted: str, node: Node) -> PinNotEditable:
         ref,
         f"`{dotted}` in {_where(ref)} is shared with other entries through an anchor, so changing it "
         "would change them too; edit the file by hand.",
-        _line(node),
+        node_line(node),
     )
 
 
@@ -185,9 +186,9 @@ def _find(root: Node | None, ref: FileRef, component: str, field: PinField) -> _
                 raise PinNotFound(ref, missing_component)
             raise PinNotFound(
                 ref,
-                f"`{here}` in {_where(ref)} has no `{'.'.join(keys[depth:])}` (it is {_describe(node)}); "
+                f"`{here}` in {_where(ref)} has no `{'.'.join(keys[depth:])}` (it is {describe(node)}); "
                 "the bot only changes pins that are already there, so add it by hand.",
-                _line(key_node) if key_node is not None else None,
+                node_line(key_node) if key_node is not None else None,
             )
         flow = flow or bool(node.flow_style)
         found = _explicit(node, key)
@@ -197,36 +198,40 @@ def _find(root: Node | None, ref: FileRef, component: str, field: PinField) -> _
                     ref,
                     f"`{'.'.join(keys[: depth + 1])}` in {_where(ref)} is inherited through `<<`, so "
                     "changing it would change other entries too; edit the file by hand.",
-                    _line(node),
+                    node_line(node),
                 )
             if depth <= 1:
-                raise PinNotFound(ref, missing_component, _line(node) if depth else None)
+                raise PinNotFound(ref, missing_component, node_line(node) if depth else None)
             raise PinNotFound(
                 ref,
                 f"{_where(ref)} has no `{key}` under `{here}`; the bot only changes pins that are "
                 "already there, so add it by hand.",
-                _line(key_node) if key_node is not None else None,
+                node_line(key_node) if key_node is not None else None,
             )
         key_node, node = found
-    dotted = ".".join(keys)
+    assert key_node is not None
+    return _Target(node=_editable_value(node, ref, ".".join(keys), counts), key=key_node, flow=flow)
+
+
+def _editable_value(node: Node, ref: FileRef, dotted: str, counts: dict[int, int]) -> ScalarNode:
+    """The pin's value node when the bot may change it: one unshared value written on one line."""
     if counts.get(id(node), 0) > 1:
         raise _shared(ref, dotted, node)
     if not isinstance(node, ScalarNode):
         raise PinNotEditable(
             ref,
-            f"`{dotted}` in {_where(ref)} is {_describe(node)}, not one value; the bot changes single "
+            f"`{dotted}` in {_where(ref)} is {describe(node)}, not one value; the bot changes single "
             "values only, so edit it by hand.",
-            _line(node),
+            node_line(node),
         )
     if node.style in ("|", ">"):
         raise PinNotEditable(
             ref,
             f"`{dotted}` in {_where(ref)} is written as a block scalar (`{node.style}`); "
             "write it on one line or edit it by hand.",
-            _line(node),
+            node_line(node),
         )
-    assert key_node is not None
-    return _Target(node=node, key=key_node, flow=flow)
+    return node
 
 
 # --------------------------------------------------------------------------------------------
@@ -292,7 +297,8 @@ def _splice(text: str, ref: FileRef, target: _Target, new_value: str) -> str:
         colon = _colon_after(text, target.key)
         if colon is None:
             raise PinNotEditable(
-                ref, f"the empty value at line {_line(node)} of {_where(ref)} has no `:`; edit it by hand."
+                ref,
+                f"the empty value at line {node_line(node)} of {_where(ref)} has no `:`; edit it by hand.",
             )
         rendered = (
             new_value if _reads_back_plain(new_value, "", target.flow, yaml_11) else _double_quoted(new_value)
@@ -379,8 +385,8 @@ def edit_pin(
     _check_new_value(field, new_value)
     parse = _PARSERS[field]
     before = parse(text, ref)  # refuses malformed files, wrong shapes and duplicate keys with a line
-    target = _find(_single_document(text, ref), ref, component, field)
-    old = None if _is_null(target.node) else _scalar_text(target.node)
+    target = _find(compose_document(text, ref), ref, component, field)
+    old = value_text(target.node)
     if old == new_value:
         raise PinUnchanged(
             ref, f"{ref.branch} already pins {field.value} {new_value} for {component}.", new_value
@@ -389,7 +395,7 @@ def edit_pin(
     new_text = _splice(text, ref, target, new_value)
 
     after = parse(new_text, ref)
-    line = _line(target.node)
+    line = node_line(target.node)
     if set(after) != set(before):
         raise ConfigFileError(
             ref, f"changing the {field.value} of `{component}` would change the components", line

@@ -7,6 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Layout(StrEnum):
+    """How an environment branch lays out its pins."""
+
+    SPLIT = "split"  # core/flux-config.yaml, core/helm-config.yaml, core/image-config.yaml
+    LEGACY = "legacy"  # one ConfigMap, core/deployment-config.yaml
+    MISSING = "missing"  # neither: nothing to read
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,7 @@ class EnvironmentVersions:
     repository: str
     branch: str
     commit: str
-    layout: str  # "split" (core/*-config.yaml) or "legacy" (core/deployment-config.yaml)
+    layout: Layout
     components: tuple[ComponentVersions, ...]
     core_charts: tuple[CoreChart, ...]
     problems: tuple[ConfigFileError, ...] = ()

@@ -9,7 +9,8 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
-from slackbot.adapters.store import Base, Store, UTCDateTime, include_name, lock_for_migration
+from slackbot.adapters.db_schema import Base, UTCDateTime, include_name, lock_for_migration
+from slackbot.adapters.store import Store
 
 config = context.config
 target_metadata = Base.metadata

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from slackbot.domain.hotfix import Hotfix, Stage
+from slackbot.render.terminal import render_message
 from slackbot.sandbox.harness import GENERAL, INCIDENT, TEAM, Sandbox
-from slackbot.sandbox.render import render_message
-from slackbot.sandbox.world import ApiError, commit_file, merge_pull, open_pulls
+from slackbot.sandbox.world import ApiError, commit_file, open_pulls
 
 POLL = 2.0  # the demo's watcher interval (60 s in production)
 APPLY_DELAY = 6.0  # how long the simulated Flux takes to apply a new commit
@@ -140,7 +140,7 @@ class _Console:
             self.say(f"{hotfix.ticket} has no open pull request to merge ({hotfix.stage.value}).")
             return
         try:
-            sha = merge_pull(self.box.world.repos_dir, hotfix.repository, pull.number)
+            sha = self.box.merge(hotfix.repository, pull.number)
         except ApiError as error:
             self.say(f"GitHub refused the merge: {error.message}")
             return

@@ -26,15 +26,9 @@ from slackbot.sandbox.clusters import SimulatedCluster, write_kubeconfig
 from slackbot.sandbox.github_emulator import GitHubEmulator
 from slackbot.sandbox.kube_emulator import KubeEmulator
 from slackbot.sandbox.slack_emulator import SlackEmulator
-from slackbot.sandbox.slack_user import (
-    Conversation,
-    Delivery,
-    HttpDelivery,
-    Reply,
-    SlackUser,
-    SocketDelivery,
-)
-from slackbot.sandbox.world import World, seed_world
+from slackbot.sandbox.slack_payloads import SlackUser
+from slackbot.sandbox.slack_user import Conversation, Delivery, HttpDelivery, Reply, SocketDelivery
+from slackbot.sandbox.world import World, merge_pull, seed_world
 from slackbot.settings import BotConfig, SchedulerConfig, Secrets, load_config
 from slackbot.slack.http import bound_port, http_server
 
@@ -50,7 +44,7 @@ class ManualClock:
     """Time that moves only when told to: tests advance it instead of sleeping."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        # Starts at the real time: GitHub (the emulator) stamps merges with it.
+        # Starts at the real time, so what git stamps by itself (commits) agrees with it.
         self._now = start or datetime.now(UTC)
         self._lock = threading.Lock()
 
@@ -119,7 +113,10 @@ class Sandbox:
     def start(self) -> None:
         self.world: World = seed_world(self.root)
         self.github = GitHubEmulator(
-            self.world.repos_dir, delay=self.github_delay, token=SANDBOX_GITHUB_TOKEN
+            self.world.repos_dir,
+            delay=self.github_delay,
+            token=SANDBOX_GITHUB_TOKEN,
+            clock=self.clock.now if self.clock else None,
         ).start()
         self._closers.append(self.github.stop)
         self.slack = SlackEmulator().start()
@@ -210,6 +207,12 @@ class Sandbox:
         threading.Thread(target=server.run, name="bot-http", daemon=True).start()
         self.bot_url = f"http://127.0.0.1:{bound_port(server)}"
         self.delivery = HttpDelivery(self.bot_url, self.signing_secret)
+
+    def merge(self, repository: str, number: int) -> str:
+        """A reviewer presses Merge on GitHub; the merge is stamped with the sandbox's clock."""
+        return merge_pull(
+            self.world.repos_dir, repository, number, clock=self.clock.now if self.clock else None
+        )
 
     def restart_bot(self) -> None:
         """Stop the bot and start a new process-like one: empty caches, same world and emulators."""

@@ -2,8 +2,9 @@
 
 Slack delivers slash commands and interactions to the bot either over HTTP (form-encoded, signed
 with the signing secret) or as Socket Mode envelopes. ``HttpDelivery`` and ``SocketDelivery`` do
-exactly that, so the bot under test runs its real request path, signature checks included.
-``Conversation`` wraps it errbot-style::
+exactly that, so the bot under test runs its real request path, signature checks included;
+``Conversation`` wraps a delivery and a :class:`~slackbot.sandbox.slack_payloads.SlackUser` (who
+builds the payloads) errbot-style, collecting what the bot shows as a ``Reply``::
 
     bot = Conversation(emulator, HttpDelivery(url, secret), SlackUser(emulator))
     assert "release/0.2.105" in bot.ask("/versions prod jupyter_hub").text
@@ -14,20 +15,24 @@ from __future__ import annotations
 import http.client
 import json
 import time
-from dataclasses import dataclass, field
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from slack_sdk.signature import SignatureVerifier
 
-from slackbot.sandbox.render import render_message
+from slackbot.render.terminal import render_message
 from slackbot.sandbox.slack_emulator import JsonDict, Message, SlackEmulator
+from slackbot.sandbox.slack_payloads import SlackUser, find_element
 
 # Slack gives the bot 3 seconds to acknowledge a command or an interaction.
 ACK_DEADLINE = 3.0
 # What Slack's requests carry as User-Agent.
 _SLACK_USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
-_SELECTS = ("static_select", "external_select", "overflow", "radio_buttons")
+# The kinds of delivery, as Socket Mode envelopes name them.
+_COMMAND = "slash_commands"
+_INTERACTION = "interactive"
 
 
 @dataclass
@@ -49,170 +54,48 @@ class DeliveryResult:
         return self.ok and self.elapsed <= ACK_DEADLINE
 
 
-def _find_element(blocks: list[JsonDict], action_id: str) -> tuple[str | None, JsonDict | None]:
-    """(block_id, element) of the interactive element with that action_id, if any."""
-    for block in blocks:
-        candidates = list(block.get("elements") or [])
-        if isinstance(block.get("accessory"), dict):
-            candidates.append(block["accessory"])
-        for element in candidates:
-            if isinstance(element, dict) and element.get("action_id") == action_id:
-                return block.get("block_id"), element
-    return None, None
+class Delivery(ABC):
+    """How Slack hands the bot what a person did: a slash command's form fields or an interaction.
 
+    ``timestamp``, ``signature`` and ``retry_num`` stand for what Slack puts in the request's
+    headers (request time, signature, retry count); a delivery without headers ignores them.
+    """
 
-def _state_value(value: Any) -> JsonDict:
-    """A view state value: dicts are taken as Slack's shape, strings as plain text input."""
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, list):
-        options = [{"text": {"type": "plain_text", "text": str(v)}, "value": str(v)} for v in value]
-        return {"type": "multi_static_select", "selected_options": options}
-    return {"type": "plain_text_input", "value": None if value is None else str(value)}
-
-
-@dataclass
-class SlackUser:
-    """One person in the workspace, producing what Slack would deliver to the bot for them."""
-
-    emulator: SlackEmulator
-    user_id: str = "U0ALICE"
-    user_name: str = "alice"
-    team_id: str = "T0SANDBOX"
-    channel_id: str = "C0GENERAL"
-    channel_name: str = "general"
-    team_domain: str = "sandbox"
-    # Slack still sends the deprecated verification token in every payload.
-    verification_token: str = field(default="sandbox-verification-token", repr=False)
-
-    def _user(self) -> JsonDict:
-        return {
-            "id": self.user_id,
-            "username": self.user_name,
-            "name": self.user_name,
-            "team_id": self.team_id,
-        }
-
-    def _team(self) -> JsonDict:
-        return {"id": self.team_id, "domain": self.team_domain}
-
-    def slash_command_payload(self, command_line: str) -> dict[str, str]:
-        """Slack's form fields for ``/command text`` typed in this user's channel."""
-        command, _, text = command_line.strip().partition(" ")
-        if not command.startswith("/"):
-            raise ValueError(f"a slash command starts with '/': {command_line!r}")
-        return {
-            "token": self.verification_token,
-            "team_id": self.team_id,
-            "team_domain": self.team_domain,
-            "channel_id": self.channel_id,
-            "channel_name": self.channel_name,
-            "user_id": self.user_id,
-            "user_name": self.user_name,
-            "command": command,
-            "text": text.strip(),
-            "api_app_id": self.emulator.app_id,
-            "is_enterprise_install": "false",
-            "response_url": self.emulator.new_response_url(channel=self.channel_id, user=self.user_id),
-            "trigger_id": self.emulator.new_trigger_id(),
-        }
-
-    def block_action_payload(
+    def send_command(
         self,
-        action_id: str,
-        value: str,
+        payload: dict[str, str],
         *,
-        message: Message | None = None,
-        block_id: str | None = None,
-    ) -> JsonDict:
-        """Slack's ``block_actions`` payload for clicking (or choosing ``value`` in) an element.
+        timestamp: int | None = None,
+        signature: str | None = None,
+        retry_num: int | None = None,
+    ) -> DeliveryResult:
+        return self._deliver(_COMMAND, dict(payload), _Headers(timestamp, signature, retry_num))
 
-        The element is looked up in ``message``'s blocks to fill in its type, label and block_id.
-        Ephemeral messages are referenced by container only, as Slack does.
-        """
-        found_block_id, element = _find_element(message.blocks if message else [], action_id)
-        channel_id = message.channel if message else self.channel_id
-        action: JsonDict = {
-            "action_id": action_id,
-            "block_id": block_id or found_block_id or "actions",
-            "type": (element or {}).get("type", "button"),
-            "action_ts": f"{time.time():.6f}",
-        }
-        if action["type"] in _SELECTS:
-            options = (element or {}).get("options") or []
-            chosen = next((o for o in options if isinstance(o, dict) and o.get("value") == value), None)
-            action["selected_option"] = chosen or {
-                "text": {"type": "plain_text", "text": value},
-                "value": value,
-            }
-        else:
-            action["value"] = value
-            if element is not None and "text" in element:
-                action["text"] = element["text"]
-        payload: JsonDict = {
-            "type": "block_actions",
-            "user": self._user(),
-            "api_app_id": self.emulator.app_id,
-            "token": self.verification_token,
-            "container": {
-                "type": "message",
-                "message_ts": message.ts if message else "",
-                "channel_id": channel_id,
-                "is_ephemeral": message.is_ephemeral if message else True,
-            },
-            "trigger_id": self.emulator.new_trigger_id(),
-            "team": self._team(),
-            "enterprise": None,
-            "is_enterprise_install": False,
-            "channel": {"id": channel_id, "name": self.channel_name},
-            "state": {"values": {}},
-            "response_url": self.emulator.new_response_url(
-                channel=channel_id,
-                user=self.user_id,
-                original=(message.channel, message.ts) if message else None,
-            ),
-            "actions": [action],
-        }
-        if message is not None and not message.is_ephemeral:
-            payload["message"] = message.to_api(
-                self.emulator.bot_id if message.user == self.emulator.bot_user_id else None
-            )
-        return payload
+    def send_interaction(
+        self,
+        payload: JsonDict,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        retry_num: int | None = None,
+    ) -> DeliveryResult:
+        return self._deliver(_INTERACTION, payload, _Headers(timestamp, signature, retry_num))
 
-    def view_submission_payload(
-        self, callback_id: str, values: dict[str, dict[str, Any]], private_metadata: str = ""
-    ) -> JsonDict:
-        """Slack's ``view_submission`` payload for submitting the modal with ``callback_id``.
-
-        ``values`` is ``{block_id: {action_id: value}}``; a value is Slack's state dict or a string
-        (plain text input). The last modal opened with that callback_id supplies id and blocks.
-        """
-        opened = [v for v in self.emulator.views() if v.get("callback_id") == callback_id]
-        view: JsonDict = dict(opened[-1]) if opened else {"id": "V0SUBMIT", "type": "modal", "blocks": []}
-        view.update(
-            {
-                "callback_id": callback_id,
-                "state": {
-                    "values": {b: {a: _state_value(v) for a, v in acts.items()} for b, acts in values.items()}
-                },
-                "private_metadata": private_metadata or view.get("private_metadata", ""),
-            }
-        )
-        return {
-            "type": "view_submission",
-            "team": self._team(),
-            "user": self._user(),
-            "api_app_id": self.emulator.app_id,
-            "token": self.verification_token,
-            "trigger_id": self.emulator.new_trigger_id(),
-            "view": view,
-            "response_urls": [],
-            "enterprise": None,
-            "is_enterprise_install": False,
-        }
+    @abstractmethod
+    def _deliver(self, kind: str, payload: JsonDict, overrides: _Headers) -> DeliveryResult:
+        """Deliver ``payload`` of ``kind`` (``slash_commands`` or ``interactive``)."""
 
 
-class HttpDelivery:
+@dataclass(frozen=True)
+class _Headers:
+    """Overrides of what Slack's HTTP request headers would carry (None: as Slack would)."""
+
+    timestamp: int | None
+    signature: str | None
+    retry_num: int | None
+
+
+class HttpDelivery(Delivery):
     """Delivers to a Bolt app served over HTTP at ``POST {bot_url}/slack/events``, signed.
 
     ``timestamp`` overrides the request time (and is signed, so a stale request is well signed);
@@ -229,29 +112,13 @@ class HttpDelivery:
         self._verifier = SignatureVerifier(signing_secret)
         self._timeout = timeout
 
-    def send_command(
-        self,
-        payload: dict[str, str],
-        *,
-        timestamp: int | None = None,
-        signature: str | None = None,
-        retry_num: int | None = None,
-    ) -> DeliveryResult:
-        return self._post(urlencode(payload), timestamp, signature, retry_num)
+    def _deliver(self, kind: str, payload: JsonDict, overrides: _Headers) -> DeliveryResult:
+        # Slash commands come form-encoded; interactions as one form field holding JSON.
+        body = urlencode(payload) if kind == _COMMAND else urlencode({"payload": json.dumps(payload)})
+        return self._post(body, overrides)
 
-    def send_interaction(
-        self,
-        payload: JsonDict,
-        *,
-        timestamp: int | None = None,
-        signature: str | None = None,
-        retry_num: int | None = None,
-    ) -> DeliveryResult:
-        return self._post(urlencode({"payload": json.dumps(payload)}), timestamp, signature, retry_num)
-
-    def _post(
-        self, body: str, timestamp: int | None, signature: str | None, retry_num: int | None
-    ) -> DeliveryResult:
+    def _post(self, body: str, overrides: _Headers) -> DeliveryResult:
+        timestamp, signature = overrides.timestamp, overrides.signature
         sent_at = str(int(time.time()) if timestamp is None else timestamp)
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
@@ -262,8 +129,8 @@ class HttpDelivery:
             signature = self._verifier.generate_signature(timestamp=sent_at, body=body)
         if signature:
             headers["X-Slack-Signature"] = signature
-        if retry_num is not None:
-            headers["X-Slack-Retry-Num"] = str(retry_num)
+        if overrides.retry_num is not None:
+            headers["X-Slack-Retry-Num"] = str(overrides.retry_num)
             headers["X-Slack-Retry-Reason"] = "http_timeout"
         started = time.monotonic()
         connection = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
@@ -277,7 +144,7 @@ class HttpDelivery:
         return DeliveryResult(status, text, _json_or_none(text), time.monotonic() - started)
 
 
-class SocketDelivery:
+class SocketDelivery(Delivery):
     """Delivers as Socket Mode envelopes through the emulator's websocket.
 
     Signatures do not exist in Socket Mode (the socket is authenticated by the app token), so
@@ -288,33 +155,13 @@ class SocketDelivery:
         self.emulator = emulator
         self._timeout = timeout
 
-    def send_command(
-        self,
-        payload: dict[str, str],
-        *,
-        timestamp: int | None = None,
-        signature: str | None = None,
-        retry_num: int | None = None,
-    ) -> DeliveryResult:
-        return self._send("slash_commands", dict(payload), accepts_response_payload=True)
-
-    def send_interaction(
-        self,
-        payload: JsonDict,
-        *,
-        timestamp: int | None = None,
-        signature: str | None = None,
-        retry_num: int | None = None,
-    ) -> DeliveryResult:
+    def _deliver(self, kind: str, payload: JsonDict, overrides: _Headers) -> DeliveryResult:
         # Slack lets the ack carry a response only where one is meaningful.
-        accepts = payload.get("type") in ("view_submission", "block_suggestion")
-        return self._send("interactive", payload, accepts_response_payload=accepts)
-
-    def _send(self, kind: str, payload: JsonDict, *, accepts_response_payload: bool) -> DeliveryResult:
+        accepts = kind == _COMMAND or payload.get("type") in ("view_submission", "block_suggestion")
         started = time.monotonic()
         try:
             ack = self.emulator.send_envelope(
-                kind, payload, accepts_response_payload=accepts_response_payload, timeout=self._timeout
+                kind, payload, accepts_response_payload=accepts, timeout=self._timeout
             )
         except TimeoutError:
             return DeliveryResult(504, "", None, time.monotonic() - started)
@@ -325,9 +172,6 @@ class SocketDelivery:
             body if isinstance(body, dict) else None,
             time.monotonic() - started,
         )
-
-
-Delivery = HttpDelivery | SocketDelivery
 
 
 def _json_or_none(text: str) -> JsonDict | None:
@@ -434,7 +278,7 @@ class Conversation:
         """The latest message visible to this user with an element ``action_id``."""
         for message in reversed(self.emulator.all_messages()):
             visible = message.ephemeral_to in (None, self.user.user_id)
-            if visible and _find_element(message.blocks, action_id)[1] is not None:
+            if visible and find_element(message.blocks, action_id)[1] is not None:
                 return message
         raise LookupError(f"no visible message has an element with action_id={action_id!r}")
 

@@ -61,7 +61,7 @@ import os
 import shutil
 import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,16 +126,24 @@ def seed_world(root: Path) -> World:
 # -- standing in for a person on GitHub ------------------------------------------------------------
 
 
-def merge_pull(repos_dir: Path, repository: str, number: int, *, merged_by: str = "demo-reviewer") -> str:
+def merge_pull(
+    repos_dir: Path,
+    repository: str,
+    number: int,
+    *,
+    merged_by: str = "demo-reviewer",
+    clock: Callable[[], dt.datetime] | None = None,
+) -> str:
     """Merge pull request ``number`` of ``owner/name`` as ``merged_by`` pressing GitHub's button.
 
     The same code path as the emulator's ``PUT .../pulls/{number}/merge`` (a real merge commit,
     the pull request closed and marked merged by ``merged_by``); safe while an emulator serves the
     same repositories, in this process or another. Returns the merge commit's sha. Raises
     :class:`ApiError` with GitHub's status and message: 404 "Not Found" (no such repository or pull
-    request), 405 "Pull Request is not mergeable" (closed, already merged, or conflicting).
+    request), 405 "Pull Request is not mergeable" (closed, already merged, or conflicting). The
+    merge is stamped with ``clock`` (the emulator's, when it runs on a manual one), else the real time.
     """
-    return merge_pull_request(Path(repos_dir) / f"{repository}.git", number, merged_by=merged_by)
+    return merge_pull_request(Path(repos_dir) / f"{repository}.git", number, merged_by=merged_by, clock=clock)
 
 
 def open_pulls(repos_dir: Path, repository: str, *, include_closed: bool = False) -> list[dict[str, Any]]:

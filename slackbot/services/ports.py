@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from slackbot.domain.followup import PendingBackmerge, RolloutTarget
+from slackbot.domain.events import BackmergeReminder, ChannelPost, ThreadEvent
+from slackbot.domain.followup import RolloutState, RolloutTarget
 from slackbot.domain.forge import CommitStatus, Comparison, FileText, PullInfo
 from slackbot.domain.hotfix import AuditEntry, Hotfix
 from slackbot.domain.rollout import FluxObservation
+from slackbot.domain.snooze import SnoozeSubject
 from slackbot.domain.versions import BranchSnapshot, CommitInfo
+from slackbot.domain.views import ThreadView
 
 
 class SourceReader(Protocol):
@@ -93,13 +96,15 @@ class HotfixStore(Protocol):
 class Threads(Protocol):
     """The hot-fix's Slack thread: one parent message kept current, one reply per change."""
 
-    def open_thread(self, hotfix: Hotfix, links: Mapping[str, str]) -> str:
+    def open_thread(self, view: ThreadView) -> str:
         """Post the parent message (or find the one already posted for this hot-fix); returns its ts."""
         ...
 
-    def update_thread(self, hotfix: Hotfix, links: Mapping[str, str]) -> None: ...
+    def update_thread(self, view: ThreadView) -> None: ...
 
-    def reply(self, hotfix: Hotfix, text: str) -> None: ...
+    def tell(self, hotfix: Hotfix, event: ThreadEvent) -> None:
+        """Reply in the thread with the news."""
+        ...
 
     def link(self, hotfix: Hotfix) -> str | None:
         """A permalink to the thread, when there is one."""
@@ -116,16 +121,49 @@ class Directory(Protocol):
     def channel_name(self, channel_id: str) -> str | None: ...
 
 
-class StateStore(Protocol):
-    """Small facts the bot must remember across restarts and share between its copies."""
+class Ledger(Protocol):
+    """Small facts the bot must remember across restarts and share between its copies.
 
-    def get_state(self, key: str) -> str | None: ...
+    A ``claim_*`` returns the claim (or True) to exactly one caller, whichever copy of the bot asks
+    first; releasing a claim lets the next attempt take it (the step it guarded failed)."""
 
-    def put_state(self, key: str, value: str) -> None: ...
+    def claim_announcement(self, hotfix_id: int, event_key: str, now: datetime) -> str | None: ...
 
-    def put_state_if(self, key: str, value: str, *, expected: str | None) -> bool:
-        """Compare-and-set: write only if the current value is ``expected`` (None: absent)."""
+    def release_announcement(self, hotfix_id: int, event_key: str, claim: str) -> None: ...
+
+    def claim_thread(self, hotfix_id: int, now: datetime, *, lapse_after: timedelta) -> str | None: ...
+
+    def release_thread(self, hotfix_id: int, claim: str) -> None: ...
+
+    def claim_reconcile(self, hotfix_id: int, environment: str, now: datetime) -> str | None: ...
+
+    def release_reconcile(self, hotfix_id: int, environment: str, claim: str) -> None: ...
+
+    def rollout(self, hotfix_id: int, environment: str) -> RolloutState | None: ...
+
+    def record_rollout(self, hotfix_id: int, environment: str, state: RolloutState) -> bool:
+        """True when the state changed (and this caller changed it)."""
         ...
+
+    def note_closed_pull(self, hotfix_id: int, number: int) -> None: ...
+
+    def closed_pull(self, hotfix_id: int) -> int | None: ...
+
+    def mark_unreachable(self, hotfix_id: int, system: str, now: datetime) -> bool: ...
+
+    def mark_reachable(self, hotfix_id: int, system: str) -> bool: ...
+
+    def snooze_until(self, subject: SnoozeSubject, until: datetime) -> None: ...
+
+    def snoozed_until(self, subject: SnoozeSubject) -> datetime | None: ...
+
+    def claim_daily_reminder(self, hotfix_id: int, day: date) -> bool: ...
+
+    def count_reminder(self, hotfix_id: int) -> int: ...
+
+    def claim_escalation(self, hotfix_id: int, day: date) -> bool: ...
+
+    def claim_digest(self, day: date) -> bool: ...
 
 
 class RolloutProbe(Protocol):
@@ -145,8 +183,8 @@ class RolloutProbe(Protocol):
 
 
 class ReminderPoster(Protocol):
-    """Where back-merge reminders go: the hot-fix's thread, or the team channel as a digest."""
+    """Where back-merge reminders go: the hot-fix's thread, or the team channel."""
 
-    def remind_in_thread(self, hotfix: Hotfix, text: str) -> None: ...
+    def remind_in_thread(self, reminder: BackmergeReminder) -> None: ...
 
-    def post_to_channel(self, channel: str, text: str, items: Sequence[PendingBackmerge]) -> None: ...
+    def post_to_channel(self, channel: str, post: ChannelPost) -> None: ...

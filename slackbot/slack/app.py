@@ -8,13 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from slackbot.services.hotfix import HotfixService
-from slackbot.services.versions import VersionService
+from slackbot.services.commands import HotfixCommands
+from slackbot.services.version_queries import VersionQueries
 from slackbot.slack import errors
 from slackbot.slack.actions import hotfix as hotfix_actions
 from slackbot.slack.commands import hotfix as hotfix_command
 from slackbot.slack.commands import versions as versions_command
-from slackbot.slack.commands.versions import ClusterLookup
 from slackbot.slack.views import hotfix as hotfix_views
 
 
@@ -22,9 +21,8 @@ def create_app(
     *,
     client: WebClient,
     signing_secret: str,
-    versions: VersionService,
-    hotfixes: HotfixService,
-    clusters: ClusterLookup | None = None,
+    queries: VersionQueries,
+    hotfixes: HotfixCommands,
     token_verification: bool = True,
 ) -> App:
     """Build the Bolt app; nothing happens at import time and nothing global is touched."""
@@ -38,7 +36,7 @@ def create_app(
         logger=logging.getLogger("slackbot.bolt"),
     )
     errors.register(app)
-    versions_command.register(app, versions, clusters)
+    versions_command.register(app, queries)
     hotfix_command.register(app, hotfixes)
     hotfix_actions.register(app, hotfixes)
     hotfix_views.register(app, hotfixes)

@@ -18,7 +18,7 @@ from typing import Any, ParamSpec
 from slack_bolt import App, Respond
 
 from slackbot.domain.errors import BotError
-from slackbot.slack.blocks import error_message
+from slackbot.render.blocks import error_message
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")

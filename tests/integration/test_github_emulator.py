@@ -6,6 +6,7 @@ import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -22,7 +23,6 @@ from github.Commit import Commit
 from github.ContentFile import ContentFile
 from github.Repository import Repository
 
-from slackbot.sandbox import github_emulator as emulator_module
 from slackbot.sandbox.github_emulator import GitHubEmulator
 from slackbot.sandbox.gitrepo import GitRepo, Identity, commit_file
 from slackbot.sandbox.world import World
@@ -758,11 +758,12 @@ def test_injected_rate_limit_faults(github_client: Github, github_emulator: GitH
     assert answers[0].headers["Retry-After"] == "7"
 
 
-def test_secondary_rate_limit_on_writes(sandbox_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secondary_rate_limit_on_writes(sandbox_world: World) -> None:
     git = sandbox_world.repo(JUPYTER)
     sha = git.ref("refs/heads/main")
     assert sha is not None
-    with GitHubEmulator(sandbox_world.repos_dir, write_limit_per_minute=2) as limited:
+    now = [datetime.now(UTC)]
+    with GitHubEmulator(sandbox_world.repos_dir, write_limit_per_minute=2, clock=lambda: now[0]) as limited:
         client = Github(
             base_url=limited.base_url, seconds_between_requests=0, seconds_between_writes=0, retry=None
         )
@@ -781,8 +782,7 @@ def test_secondary_rate_limit_on_writes(sandbox_world: World, monkeypatch: pytes
             assert git.ref("refs/heads/c") is None
             assert repo.get_branch("main").commit.sha == sha  # reads are not limited
 
-            monkeypatch.setattr(emulator_module, "WRITE_WINDOW", 0.2)  # the minute passes
-            time.sleep(0.25)
+            now[0] += timedelta(minutes=1)  # the minute passes
             assert repo.create_git_ref("refs/heads/c", sha).ref == "refs/heads/c"
             limited.write_limit_per_minute = None
             for name in ("d", "e", "f"):

@@ -20,7 +20,8 @@ from slack_sdk.webhook import WebhookClient
 from waitress.server import create_server
 
 from slackbot.sandbox.slack_emulator import SlackEmulator
-from slackbot.sandbox.slack_user import Conversation, HttpDelivery, SlackUser, SocketDelivery
+from slackbot.sandbox.slack_payloads import SlackUser
+from slackbot.sandbox.slack_user import Conversation, HttpDelivery, SocketDelivery
 
 SIGNING_SECRET = "test-signing-secret"
 

@@ -6,19 +6,27 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from github import Auth, Github
 
-from slackbot.sandbox.harness import Sandbox
+from slackbot.sandbox.harness import SANDBOX_GITHUB_TOKEN, Sandbox
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+def shared_box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """A running bot shared by a module's read-only conversations."""
     with Sandbox(tmp_path_factory.mktemp("sandbox")) as box:
         yield box
 
 
 @pytest.fixture
-def fresh_bot(tmp_path: Path) -> Iterator[Sandbox]:
+def box(tmp_path: Path) -> Iterator[Sandbox]:
     """A bot with a world of its own, for conversations that change the repositories."""
     with Sandbox(tmp_path) as box:
         yield box
+
+
+@pytest.fixture
+def github(box: Sandbox) -> Iterator[Github]:
+    """Someone on GitHub, pressing its buttons."""
+    with Github(auth=Auth.Token(SANDBOX_GITHUB_TOKEN), base_url=box.github.base_url) as client:
+        yield client

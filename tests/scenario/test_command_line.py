@@ -19,17 +19,18 @@ from typer.testing import CliRunner
 from slackbot.cli import app
 from slackbot.sandbox.harness import SANDBOX_GITHUB_TOKEN, Sandbox
 from slackbot.sandbox.slack_emulator import SlackEmulator
-from slackbot.sandbox.slack_user import HttpDelivery, SlackUser
+from slackbot.sandbox.slack_payloads import SlackUser
+from slackbot.sandbox.slack_user import HttpDelivery
 
 SLACKBOT = [sys.executable, "-m", "slackbot"]
 
 
 @pytest.fixture
-def github_env(bot: Sandbox, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def github_env(shared_box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     env = {
-        "SLACKBOT_CONFIG": str(bot.world.config_path),
+        "SLACKBOT_CONFIG": str(shared_box.world.config_path),
         "GITHUB_TOKEN": SANDBOX_GITHUB_TOKEN,
-        "GITHUB_API_URL": bot.github.base_url,
+        "GITHUB_API_URL": shared_box.github.base_url,
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -60,8 +61,17 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def demo(script: str, timeout: float) -> str:
+    """Type ``script`` into `slackbot demo`, a line at a time; what it printed."""
+    result = subprocess.run(
+        [*SLACKBOT, "demo"], input=script, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 @pytest.mark.usefixtures("github_env")
-def test_versions_json_is_the_documented_document(bot: Sandbox) -> None:
+def test_versions_json_is_the_documented_document(shared_box: Sandbox) -> None:
     code, out, _ = run("versions", "production", "--json")
     assert code == 0
     document = json.loads(out)
@@ -76,7 +86,7 @@ def test_versions_json_is_the_documented_document(bot: Sandbox) -> None:
         "problems",
     }
     assert (document["environment"], document["branch"], document["layout"]) == ("prod", "prod", "split")
-    assert document["commit"] == bot.world.repo("lsc-sde/iac-flux-lscsde").resolve("refs/heads/prod")
+    assert document["commit"] == shared_box.world.repo("lsc-sde/iac-flux-lscsde").resolve("refs/heads/prod")
     jupyter = next(c for c in document["components"] if c["name"] == "jupyter_hub")
     assert jupyter == {
         "name": "jupyter_hub",
@@ -93,13 +103,13 @@ def test_versions_json_is_the_documented_document(bot: Sandbox) -> None:
 
 
 @pytest.mark.usefixtures("github_env")
-def test_versions_json_for_one_component_adds_its_head_and_sharing(bot: Sandbox) -> None:
+def test_versions_json_for_one_component_adds_its_head_and_sharing(shared_box: Sandbox) -> None:
     code, out, _ = run("versions", "prod", "jupyter", "--json")
     assert code == 0
     [component] = json.loads(out)["components"]
     assert component["name"] == "jupyter_hub"
     assert component["shared_with"] == ["stg"]
-    head = bot.world.repo("lsc-sde/iac-flux-jupyter").resolve("refs/heads/release/0.2.105")
+    head = shared_box.world.repo("lsc-sde/iac-flux-jupyter").resolve("refs/heads/release/0.2.105")
     assert component["branch_head"] == head
 
 
@@ -119,8 +129,8 @@ def test_an_unknown_name_exits_non_zero_with_a_helpful_message() -> None:
     assert "Did you mean `jupyter_hub`?" in err
 
 
-def test_check_config_accepts_the_sandbox_config(bot: Sandbox) -> None:
-    code, out, _ = run("check-config", str(bot.world.config_path))
+def test_check_config_accepts_the_sandbox_config(shared_box: Sandbox) -> None:
+    code, out, _ = run("check-config", str(shared_box.world.config_path))
     assert code == 0
     assert "OK" in out
     assert "5 environments" in out
@@ -135,13 +145,15 @@ def test_check_config_names_each_mistake_with_its_line(tmp_path: Path) -> None:
     assert "line 4: environments.prod.brnch: Extra inputs are not permitted" in err
 
 
-def test_serve_in_http_mode_answers_health_checks_and_signed_commands(bot: Sandbox, tmp_path: Path) -> None:
+def test_serve_in_http_mode_answers_health_checks_and_signed_commands(
+    shared_box: Sandbox, tmp_path: Path
+) -> None:
     with SlackEmulator() as slack:
         env = {
             **os.environ,
-            "SLACKBOT_CONFIG": str(bot.world.config_path),
+            "SLACKBOT_CONFIG": str(shared_box.world.config_path),
             "GITHUB_TOKEN": SANDBOX_GITHUB_TOKEN,
-            "GITHUB_API_URL": bot.github.base_url,
+            "GITHUB_API_URL": shared_box.github.base_url,
             "SLACK_BOT_TOKEN": slack.bot_token,
             "SLACK_SIGNING_SECRET": "serve-test-secret",
             "SLACK_API_URL": slack.api_url,
@@ -160,15 +172,11 @@ def test_serve_in_http_mode_answers_health_checks_and_signed_commands(bot: Sandb
 
 
 def test_the_demo_runs_a_scripted_conversation() -> None:
-    script = "/versions\n/versions prod jupyter_hub\n/versions prod jupiter\nhelp\nquit\n"
-    result = subprocess.run(
-        [*SLACKBOT, "demo"], input=script, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert "> /versions prod jupyter_hub" in result.stdout
-    assert "rolls out to *prod* and *stg*" in result.stdout
-    assert "Did you mean `jupyter_hub`?" in result.stdout
-    assert result.stdout.rstrip().endswith("Sandbox stopped.")
+    out = demo("/versions\n/versions prod jupyter_hub\n/versions prod jupiter\nhelp\nquit\n", timeout=120)
+    assert "> /versions prod jupyter_hub" in out
+    assert "rolls out to *prod* and *stg*" in out
+    assert "Did you mean `jupyter_hub`?" in out
+    assert out.rstrip().endswith("Sandbox stopped.")
 
 
 def test_the_sandbox_github_command_serves_a_seeded_world(tmp_path: Path) -> None:
@@ -181,15 +189,15 @@ def test_the_sandbox_github_command_serves_a_seeded_world(tmp_path: Path) -> Non
 
 @pytest.mark.usefixtures("github_env")
 def test_hotfixes_from_a_terminal_and_their_status_as_json(
-    fresh_bot: Sandbox, monkeypatch: pytest.MonkeyPatch
+    box: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SLACKBOT_CONFIG", str(fresh_bot.world.config_path))
-    monkeypatch.setenv("GITHUB_API_URL", fresh_bot.github.base_url)
-    monkeypatch.setenv("SLACKBOT_DATABASE_URL", f"sqlite:///{fresh_bot.root / 'slackbot.db'}")
+    monkeypatch.setenv("SLACKBOT_CONFIG", str(box.world.config_path))
+    monkeypatch.setenv("GITHUB_API_URL", box.github.base_url)
+    monkeypatch.setenv("SLACKBOT_DATABASE_URL", f"sqlite:///{box.root / 'slackbot.db'}")
     code, out, err = run("hotfix", "start", "prod", "jupyter", "INC-77", "--summary", "from a terminal")
     assert code == 0, err
     assert "Hot-fix INC-77 started" in out
-    jupyter = fresh_bot.world.repo("lsc-sde/iac-flux-jupyter")
+    jupyter = box.world.repo("lsc-sde/iac-flux-jupyter")
     assert jupyter.resolve("refs/heads/hotfix/INC-77") == jupyter.resolve("refs/heads/release/0.2.105")
     code, out, _ = run("hotfix", "status", "INC-77", "--json")
     assert code == 0
@@ -206,11 +214,7 @@ def test_hotfixes_from_a_terminal_and_their_status_as_json(
 def test_the_demo_runs_a_whole_hotfix() -> None:
     # Real time passes in the demo; the waits leave room for a loaded machine.
     script = "/hotfix prod jupyter_hub spawner times out\npush\nwait 8\nmerge\nwait 25\n/hotfix promote 2291\nmerge\nwait 8\nquit\n"
-    result = subprocess.run(
-        [*SLACKBOT, "demo"], input=script, capture_output=True, text=True, timeout=180, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
+    out = demo(script, timeout=180)
     assert "Hot-fix 2291 started" in out
     assert "Pull request #1" in out
     assert "prod rolled out" in out

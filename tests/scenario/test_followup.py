@@ -18,25 +18,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from github import Auth, Github
+from github import Github
 from typer.testing import CliRunner
 
 from slackbot.bootstrap import build_bot
 from slackbot.cli import app
-from slackbot.domain.hotfix import Hotfix, Stage
-from slackbot.sandbox import github_emulator
+from slackbot.domain.hotfix import Stage
+from slackbot.render.terminal import render_message
 from slackbot.sandbox.harness import SANDBOX_GITHUB_TOKEN, TEAM, ManualClock, Sandbox
-from slackbot.sandbox.render import render_message
-from slackbot.sandbox.world import commit_file, merge_pull, open_pulls
+from slackbot.sandbox.world import open_pulls
+from tests.scenario.helpers import JUPYTER, RELEASE, hotfix, push_fix, replies, thread_root, together
 
-JUPYTER = "lsc-sde/iac-flux-jupyter"
 GUACAMOLE = "lsc-sde/iac-flux-guacamole"
-RELEASE = "release/0.2.105"  # what prod and stg pin for jupyter_hub
 PATCHED = "release/0.1.21-patched-20241010"  # guacamole's hand-made hot-fix, never merged back
 HEALTH_CHECK_FAILED = (
     "Health check failed after 5m0s: timeout waiting for: "
@@ -61,11 +58,9 @@ class Clock(ManualClock):
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock() -> Clock:
     """One clock for everybody, GitHub included (it stamps merges with it): "in 4m12s" is exact."""
-    clock = Clock()
-    monkeypatch.setattr(github_emulator, "_now", lambda: f"{clock.now():%Y-%m-%dT%H:%M:%SZ}")
-    return clock
+    return Clock()
 
 
 @pytest.fixture
@@ -78,25 +73,6 @@ def box(tmp_path: Path, clock: Clock) -> Iterator[Sandbox]:
 def clock_of(box: Sandbox) -> Clock:
     assert isinstance(box.clock, Clock)
     return box.clock
-
-
-def hotfix(box: Sandbox, ticket: str) -> Hotfix:
-    [found] = box.bot.store.find(ticket, active_only=False)
-    return found
-
-
-def thread_root(box: Sandbox, ticket: str) -> str:
-    found = hotfix(box, ticket)
-    assert found.thread_ts is not None
-    message = box.slack.message(found.channel_id, found.thread_ts)
-    assert message is not None
-    return render_message(message.text, message.blocks)
-
-
-def replies(box: Sandbox, ticket: str) -> list[str]:
-    found = hotfix(box, ticket)
-    assert found.thread_ts is not None
-    return [m.text for m in box.slack.thread(found.channel_id, found.thread_ts)]
 
 
 def said(box: Sandbox, ticket: str, fragment: str) -> int:
@@ -113,21 +89,14 @@ def start(box: Sandbox, ticket: str, environment: str = "prod", component: str =
     assert f"Hot-fix {ticket} started" in answer, answer
 
 
-def push_fix(box: Sandbox, ticket: str, n: int = 1) -> None:
-    found = hotfix(box, ticket)
-    commit_file(
-        box.world.repo_dir(found.repository), found.branch, f"fixes/{ticket}-{n}.yaml", f"fix: {n}\n", "A fix"
-    )
-
-
 def merged(box: Sandbox, ticket: str, environment: str = "prod", component: str = "jupyter_hub") -> str:
     """Start a hot-fix, push a fix, let the watcher open the pull request, merge it; the merge sha."""
     start(box, ticket, environment, component)
-    push_fix(box, ticket)
+    push_fix(box, ticket, hotfix(box, ticket).repository)
     box.bot.followup.watch()
     pull = hotfix(box, ticket).pull
     assert pull is not None
-    return merge_pull(box.world.repos_dir, hotfix(box, ticket).repository, pull.number)
+    return box.merge(hotfix(box, ticket).repository, pull.number)
 
 
 def later(box: Sandbox, **delta: float) -> None:
@@ -141,13 +110,6 @@ def next_morning(box: Sandbox) -> None:
     """The reminder job's next run (every morning, at the same time)."""
     clock_of(box).to_next_morning()
     box.bot.followup.remind()
-
-
-@pytest.fixture
-def github(box: Sandbox) -> Iterator[Github]:
-    """Someone on GitHub, pressing its buttons."""
-    with Github(auth=Auth.Token(SANDBOX_GITHUB_TOKEN), base_url=box.github.base_url) as client:
-        yield client
 
 
 # -- 1. The progress watcher and the roll-out -------------------------------------------------------
@@ -165,7 +127,7 @@ def test_a_hotfix_is_followed_from_its_first_commit_to_its_roll_out_in_prod_and_
     assert said(box, "2291", f"Pull request <{box.github.base_url}/{JUPYTER}/pull/{pull['number']}|") == 1
 
     box.kube["sandbox-prod"].clear_log()
-    sha = merge_pull(box.world.repos_dir, JUPYTER, pull["number"])
+    sha = box.merge(JUPYTER, pull["number"])
     box.bot.followup.watch()
     assert said(box, "2291", f"Merged into `{RELEASE}` as `{sha[:7]}`") == 1
     rolling = ":hourglass_flowing_sand: rolling out"
@@ -306,12 +268,10 @@ def test_a_cluster_serving_only_the_older_flux_api_is_read_all_the_same(box: San
 
     assert said(box, "INC-8", f"prod rolled out `{sha[:7]}` in 2m00s.") == 1
     assert said(box, "INC-8", f"stg rolled out `{sha[:7]}` in 3m00s.") == 1
-    patched = [path for path, _ in box.kube["sandbox-prod"].patches]
-    assert patched
-    assert all(
-        "/kustomize.toolkit.fluxcd.io/v1beta2/" in p or "/source.toolkit.fluxcd.io/v1beta2/" in p
-        for p in patched
-    )
+    assert [path for path, _ in box.kube["sandbox-prod"].patches] == [
+        "/apis/source.toolkit.fluxcd.io/v1beta2/namespaces/lscsde-config/gitrepositories/jupyter",
+        "/apis/kustomize.toolkit.fluxcd.io/v1beta2/namespaces/lscsde-config/kustomizations/jupyter",
+    ]
     served = {(r.path.split("/")[3], r.status) for r in box.kube["sandbox-stg"].requests if r.method == "GET"}
     assert ("v1beta2", 200) in served
     assert ("v1", 200) not in served
@@ -418,12 +378,11 @@ def test_two_copies_of_the_bot_watching_at_the_same_moment_announce_each_change_
         start(box, "INC-15")
         push_fix(box, "INC-15")
         for step in range(4):
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                list(pool.map(lambda bot: bot.followup.watch(), [box.bot, other]))
+            together(box.bot.followup.watch, other.followup.watch)
             if step == 0:
                 pull = hotfix(box, "INC-15").pull
                 assert pull is not None
-                sha = merge_pull(box.world.repos_dir, JUPYTER, pull.number)
+                sha = box.merge(JUPYTER, pull.number)
             clock_of(box).advance(minutes=1)
             box.tick_clusters()
     finally:
@@ -475,7 +434,7 @@ def test_the_reminder_job_finds_hotfixes_made_by_hand_and_posts_a_digest(
     assert PATCHED not in latest
 
     # Jupyter's merged back: main has its commits, so it is no longer mentioned; the snooze is over.
-    merge_pull(box.world.repos_dir, JUPYTER, pull.number)
+    box.merge(JUPYTER, pull.number)
     next_morning(box)
     latest = team_channel(box)[-1]
     assert "1 release branch(es)" in latest
@@ -484,7 +443,7 @@ def test_the_reminder_job_finds_hotfixes_made_by_hand_and_posts_a_digest(
 
     # Both merged back: the reminders stop by themselves.
     guacamole = github.get_repo(GUACAMOLE).create_pull(base="main", head=PATCHED, title="Back")
-    merge_pull(box.world.repos_dir, GUACAMOLE, guacamole.number)
+    box.merge(GUACAMOLE, guacamole.number)
     next_morning(box)
     assert len(team_channel(box)) == 3
 
@@ -513,7 +472,7 @@ def test_reminders_in_the_thread_stop_once_main_has_the_commits(box: Sandbox) ->
     next_morning(box)
     assert said(box, "INC-20", f"Back-merge pull request <{backmerge.url}|#{backmerge.number}> is open.") == 1
 
-    merge_pull(box.world.repos_dir, JUPYTER, backmerge.number)
+    box.merge(JUPYTER, backmerge.number)
     next_morning(box)
     assert said(box, "INC-20", "Reminder") == 2  # none once main has the commits
     later(box, minutes=1)

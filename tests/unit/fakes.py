@@ -9,9 +9,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slackbot.domain.errors import NotFound
+from slackbot.domain.events import BackmergeReminder, ChannelPost, ThreadEvent
+from slackbot.domain.followup import RolloutTarget
 from slackbot.domain.forge import Comparison, FileText, NothingToMerge, PullInfo
 from slackbot.domain.hotfix import AuditEntry, DuplicateHotfix, Hotfix, StaleHotfix
+from slackbot.domain.rollout import FluxObservation
 from slackbot.domain.versions import BranchSnapshot, CommitInfo
+from slackbot.domain.views import ThreadView
+from slackbot.render.hotfix_blocks import channel_message
+from slackbot.render.words import reminder_text, sentence
 
 
 @dataclass
@@ -237,7 +243,7 @@ class FakeForge(FakeSource):
 
 @dataclass
 class FakeHotfixStore:
-    """HotfixStore and StateStore in memory, with the database's uniqueness and version checks.
+    """HotfixStore and the key-value table under the ledger, in memory, with the database's uniqueness and version checks.
 
     ``before_add``/``before_save`` run once before the next add/save: another copy of the bot
     getting there first."""
@@ -291,7 +297,8 @@ class FakeHotfixStore:
         return [h for h in self.hotfixes.values() if h.stage.is_active]
 
     def all(self, *, limit: int = 100) -> list[Hotfix]:
-        return list(self.hotfixes.values())[-limit:]
+        """The most recent, newest first (as the database orders them)."""
+        return list(reversed(self.hotfixes.values()))[:limit]
 
     def save(self, hotfix: Hotfix) -> Hotfix:
         if self.before_save is not None:
@@ -312,7 +319,7 @@ class FakeHotfixStore:
         """(action, result) oldest first."""
         return [(e.action, e.result) for e in self.audits if ticket in (None, e.ticket)]
 
-    # -- StateStore
+    # -- the key-value table (the ledger's, as in the database)
 
     def get_state(self, key: str) -> str | None:
         return self.state.get(key)
@@ -329,11 +336,13 @@ class FakeHotfixStore:
 
 @dataclass
 class FakeThreads:
-    """Slack threads: the parent messages posted (found again by hot-fix id), replies and edits."""
+    """Slack as the services post to it: parent messages (found again by hot-fix id), replies, edits,
+    reminders and team-channel posts, each worded as Slack would show it."""
 
     parents: dict[int, str] = field(default_factory=dict)  # hot-fix id -> ts
     posted: list[tuple[str, str]] = field(default_factory=list)  # (ticket, ts) of each parent posted
     replies: list[tuple[str, str]] = field(default_factory=list)  # (ticket, text)
+    channel_posts: list[tuple[str, str]] = field(default_factory=list)  # (channel, text)
     updates: list[tuple[str, str]] = field(default_factory=list)  # (ticket, stage)
     failures: dict[str, list[Exception]] = field(default_factory=dict)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -346,7 +355,8 @@ class FakeThreads:
         if queued:
             raise queued.pop(0)
 
-    def open_thread(self, hotfix: Hotfix, links: Mapping[str, str]) -> str:
+    def open_thread(self, view: ThreadView) -> str:
+        hotfix = view.hotfix
         assert hotfix.id is not None
         if hotfix.id in self.parents:
             return self.parents[hotfix.id]
@@ -356,13 +366,25 @@ class FakeThreads:
         self.posted.append((hotfix.ticket, ts))
         return ts
 
-    def update_thread(self, hotfix: Hotfix, links: Mapping[str, str]) -> None:
+    def update_thread(self, view: ThreadView) -> None:
         self._maybe_fail("update_thread")
-        self.updates.append((hotfix.ticket, hotfix.stage.value))
+        self.updates.append((view.hotfix.ticket, view.hotfix.stage.value))
 
-    def reply(self, hotfix: Hotfix, text: str) -> None:
-        self._maybe_fail("reply")
-        self.replies.append((hotfix.ticket, text))
+    def tell(self, hotfix: Hotfix, event: ThreadEvent) -> None:
+        self._maybe_fail("tell")
+        if not hotfix.thread_ts:
+            return  # no thread to reply in: Slack is not asked (as SlackThreads does)
+        self.replies.append((hotfix.ticket, sentence(event)))
+
+    def remind_in_thread(self, reminder: BackmergeReminder) -> None:
+        self._maybe_fail("remind_in_thread")
+        if not reminder.hotfix.thread_ts:
+            return
+        self.replies.append((reminder.hotfix.ticket, reminder_text(reminder)))
+
+    def post_to_channel(self, channel: str, post: ChannelPost) -> None:
+        self._maybe_fail("post_to_channel")
+        self.channel_posts.append((channel, channel_message(post).text))  # the text Slack shows for it
 
     def link(self, hotfix: Hotfix) -> str | None:
         return f"https://slack.test/{hotfix.channel_id}/{hotfix.thread_ts}" if hotfix.thread_ts else None
@@ -383,3 +405,75 @@ class FakeDirectory:
 
     def channel_name(self, channel_id: str) -> str | None:
         return self.channels.get(channel_id)
+
+
+# -- roll-outs --------------------------------------------------------------------------------------
+
+
+def flux_shows(
+    applied: str | None,
+    *,
+    ready: bool | None = True,
+    reason: str | None = None,
+    message: str = "",
+    attempted: str | None = None,
+) -> FluxObservation:
+    """What Flux's Kustomization says: the revision it applied (None: nothing yet) and whether it is Ready."""
+    if reason is None:
+        reason = "ReconciliationSucceeded" if ready else ""
+    return FluxObservation(
+        source_revision=attempted or applied,
+        applied_revision=applied,
+        ready=ready,
+        reason=reason,
+        message=message,
+        api_version="v1",
+        attempted_revision=attempted or applied,
+    )
+
+
+@dataclass
+class FakeProbe:
+    """A RolloutProbe: what Flux shows in one environment, as the test sets it.
+
+    ``current`` is what every ``observe`` answers (``shows(...)`` sets it); ``queue(...)`` lines up
+    answers given first, one per call. ``fail(method, error, times=n)`` makes the next n calls of
+    ``observe`` or ``request_reconcile`` raise: Unavailable (the cluster cannot be reached) or NotFound
+    (its Flux objects are missing). Every call is recorded, the failed ones too."""
+
+    description: str = "the cluster"
+    current: FluxObservation = field(default_factory=lambda: flux_shows(None, ready=None))
+    queued: list[FluxObservation] = field(default_factory=list)
+    observed: list[RolloutTarget] = field(default_factory=list)
+    reconcile_requests: list[tuple[RolloutTarget, datetime]] = field(default_factory=list)
+    failures: dict[str, list[Exception]] = field(default_factory=dict)
+    closed: bool = False
+
+    def shows(self, applied: str | None, **flux: Any) -> None:
+        """From now on Flux shows this (see :func:`flux_shows` for the keywords)."""
+        self.current = flux_shows(applied, **flux)
+
+    def queue(self, *observations: FluxObservation) -> None:
+        self.queued.extend(observations)
+
+    def fail(self, method: str, error: Exception, *, times: int = 1) -> None:
+        self.failures.setdefault(method, []).extend([error] * times)
+
+    def _maybe_fail(self, method: str) -> None:
+        queued = self.failures.get(method)
+        if queued:
+            raise queued.pop(0)
+
+    # -- the RolloutProbe port
+
+    def observe(self, target: RolloutTarget) -> FluxObservation:
+        self.observed.append(target)
+        self._maybe_fail("observe")
+        return self.queued.pop(0) if self.queued else self.current
+
+    def request_reconcile(self, target: RolloutTarget, at: datetime) -> None:
+        self.reconcile_requests.append((target, at))
+        self._maybe_fail("request_reconcile")
+
+    def close(self) -> None:
+        self.closed = True

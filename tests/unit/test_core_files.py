@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from slackbot.domain.core_files import (
     parse_image_config,
     parse_legacy_config,
 )
-from slackbot.domain.versions import ConfigFileError, CoreChart, FileRef, Pins
+from slackbot.domain.versions import ConfigFileError, CoreChart, EnvironmentVersions, FileRef, Pins
 
 FIXTURES = Path(__file__).parent / "fixtures" / "core"
 REF = FileRef(repository="acme/core-flux", branch="prod", path="core/flux-config.yaml")
@@ -35,11 +36,7 @@ def fixture(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
 
 
-def error_from(parse: object, text: str) -> ConfigFileError:
-    assert callable(parse)
-    with pytest.raises(ConfigFileError) as caught:
-        parse(text, REF)
-    return caught.value
+Parse = Callable[[str, FileRef], object]  # parse_flux_config and its siblings
 
 
 # --- the example files ---------------------------------------------------------------------------
@@ -88,15 +85,15 @@ def test_example_image_config_reads_images() -> None:
 @pytest.mark.parametrize(
     ("written", "expected"),
     [
-        ("1.10", "1.10"),
-        ('"1.10"', "1.10"),
-        ("010", "010"),
-        ("v1.14.2", "v1.14.2"),
-        ("0.1.28", "0.1.28"),
-        ("'0.1.28'", "0.1.28"),
-        ("1e3", "1e3"),
-        ("true", "true"),
-        ('"null"', "null"),
+        pytest.param("1.10", "1.10", id="a-float-keeps-its-trailing-zero"),
+        pytest.param('"1.10"', "1.10", id="double-quoted"),
+        pytest.param("010", "010", id="an-octal-looking-number"),
+        pytest.param("v1.14.2", "v1.14.2", id="v-prefixed"),
+        pytest.param("0.1.28", "0.1.28", id="three-part"),
+        pytest.param("'0.1.28'", "0.1.28", id="single-quoted"),
+        pytest.param("1e3", "1e3", id="exponent"),
+        pytest.param("true", "true", id="a-boolean"),
+        pytest.param('"null"', "null", id="quoted-null"),
     ],
 )
 def test_chart_version_is_the_text_written(written: str, expected: str) -> None:
@@ -114,40 +111,36 @@ def test_chart_version_is_the_text_written(written: str, expected: str) -> None:
         "release/0.2.55-hotfix-20240329-001",
     ],
 )
-@pytest.mark.parametrize("quote", ["", '"', "'"])
+@pytest.mark.parametrize("quote", ["", '"', "'"], ids=["unquoted", "double-quoted", "single-quoted"])
 def test_odd_branch_names_stay_exactly_as_written(branch: str, quote: str) -> None:
     text = f"components:\n  app:\n    repository:\n      branch: {quote}{branch}{quote}\n"
 
     assert parse_flux_config(text, REF)["app"].branch == branch
 
 
-@pytest.mark.parametrize("null", ["", " ~", " null", " Null"])
+@pytest.mark.parametrize("null", ["", " ~", " null", " Null"], ids=["nothing", "tilde", "null", "Null"])
 def test_yaml_null_is_none(null: str) -> None:
     pins = parse_helm_config(f"components:\n  app:\n    chart_version:{null}\n", REF)
 
     assert pins["app"] == Pins()
 
 
-def test_component_with_nothing_under_it_is_present_with_all_none() -> None:
-    pins = parse_flux_config(
-        "components:\n  jupyter_hub:\n  keda:\n    repository:\n      branch: main\n", REF
-    )
-
-    assert pins["jupyter_hub"] == Pins()
-    assert pins["keda"].branch == "main"
-
-
-def test_block_scalar_loses_its_trailing_newline() -> None:
-    pins = parse_helm_config("components:\n  app:\n    chart_version: |\n      1.2.3\n", REF)
-
-    assert pins["app"].chart_version == "1.2.3"
+@pytest.mark.parametrize(
+    "text",
+    ["", "\n\n", "# nothing here yet\n", "---\n# only comments\n", "~\n"],
+    ids=["empty", "blank-lines", "a-comment", "a-document-marker-and-a-comment", "a-yaml-null"],
+)
+def test_empty_or_comment_only_file_gives_empty_result(text: str) -> None:
+    assert parse_flux_config(text, REF) == {}
+    assert parse_helm_config(text, REF) == {}
+    assert parse_image_config(text, REF) == {}
+    assert parse_helm_releases(text, REF) == []
+    assert parse_legacy_config(text, REF) == {}
 
 
-# --- comments and partial files ------------------------------------------------------------------
+# --- what each file reads as: comments, partial files, extra keys, odd shapes, anchors -------------
 
-
-def test_comments_everywhere_and_commented_out_components() -> None:
-    text = """\
+COMMENTED = """\
 # Core flux configuration for prod
 components: # every component below
   # jupyter_hub:
@@ -161,35 +154,8 @@ components: # every component below
   #   repository:
   #     branch: main
 """
-    assert parse_flux_config(text, REF) == {"keda": Pins(branch="release/0.1.44")}
 
-
-def test_components_with_every_entry_commented_out_is_empty() -> None:
-    assert parse_flux_config("components:\n  # keda:\n  #   chart_version: 1\n", REF) == {}
-
-
-@pytest.mark.parametrize("text", ["", "\n\n", "# nothing here yet\n", "---\n# only comments\n", "~\n"])
-def test_empty_or_comment_only_file_gives_empty_result(text: str) -> None:
-    assert parse_flux_config(text, REF) == {}
-    assert parse_helm_config(text, REF) == {}
-    assert parse_image_config(text, REF) == {}
-    assert parse_helm_releases(text, REF) == []
-    assert parse_legacy_config(text, REF) == {}
-
-
-def test_component_without_the_files_own_pin_is_still_listed() -> None:
-    text = "components:\n  keda:\n    repository:\n      url: https://github.com/acme/keda\n"
-
-    assert parse_flux_config(text, REF)["keda"] == Pins(
-        branch=None, extra={"repository.url": "https://github.com/acme/keda"}
-    )
-
-
-# --- extra keys and unexpected shapes below a component -----------------------------------------
-
-
-def test_extra_keys_are_flattened_with_dots_as_text() -> None:
-    text = """\
+EXTRA_KEYS = """\
 components:
   jupyter_hub:
     repository:
@@ -201,65 +167,8 @@ components:
       tolerations: [gpu, "spot"]
       resources: {cpu: 1.10}
 """
-    pins = parse_flux_config(text, REF)["jupyter_hub"]
 
-    assert pins.branch == "release/0.2.105"
-    assert pins.extra == {
-        "repository.url": "https://github.com/acme/jupyter",
-        "enabled": "true",
-        "values.replicas": "010",
-        "values.tolerations": "[gpu, spot]",
-        "values.resources.cpu": "1.10",
-    }
-
-
-def test_image_with_extra_keys() -> None:
-    text = "components:\n  keycloak:\n    image: lscsde/awms-keycloak:0.1.8\n    image_pull_policy: Always\n"
-
-    assert parse_image_config(text, REF)["keycloak"] == Pins(
-        image="lscsde/awms-keycloak:0.1.8", extra={"image_pull_policy": "Always"}
-    )
-
-
-def test_image_as_mapping_with_repository_and_tag_is_joined() -> None:
-    text = (
-        "components:\n  app:\n    image:\n"
-        "      repository: lscsde/app\n      tag: 1.10\n      pullPolicy: Always\n"
-    )
-
-    assert parse_image_config(text, REF)["app"] == Pins(
-        image="lscsde/app:1.10", extra={"image.pullPolicy": "Always"}
-    )
-
-
-def test_image_as_mapping_with_registry() -> None:
-    text = "components:\n  app:\n    image: {registry: ghcr.io, repository: acme/app, tag: v2}\n"
-
-    assert parse_image_config(text, REF)["app"].image == "ghcr.io/acme/app:v2"
-
-
-def test_image_as_mapping_without_tag_keeps_parts_in_extra() -> None:
-    text = "components:\n  app:\n    image:\n      repository: lscsde/app\n"
-
-    assert parse_image_config(text, REF)["app"] == Pins(image=None, extra={"image.repository": "lscsde/app"})
-
-
-def test_pin_given_as_list_is_kept_in_extra_not_used() -> None:
-    text = "components:\n  app:\n    chart_version: [1.0, 2.0]\n"
-
-    assert parse_helm_config(text, REF)["app"] == Pins(
-        chart_version=None, extra={"chart_version": "[1.0, 2.0]"}
-    )
-
-
-def test_repository_as_a_single_value_does_not_crash() -> None:
-    text = "components:\n  app:\n    repository: acme/app\n"
-
-    assert parse_flux_config(text, REF)["app"] == Pins(branch=None, extra={"repository": "acme/app"})
-
-
-def test_odd_shapes_below_a_component_never_crash() -> None:
-    text = """\
+ODD_SHAPES = """\
 components:
   app:
     repository:
@@ -273,23 +182,8 @@ components:
     ? [complex, key]
     : value
 """
-    pins = parse_flux_config(text, REF)["app"]
 
-    assert pins.branch == "main"
-    assert pins.extra == {
-        "list_of_maps": "[{name: a, value: 1}, [nested, list]]",
-        "empty_map": "{}",
-        "empty_list": "[]",
-        "nothing": "",
-        "[complex, key]": "value",
-    }
-
-
-# --- anchors, aliases and merge keys ------------------------------------------------------------
-
-
-def test_anchors_and_aliases_are_followed() -> None:
-    text = """\
+ANCHORS = """\
 components:
   jupyter_hub:
     repository: &release
@@ -297,13 +191,8 @@ components:
   ohdsi:
     repository: *release
 """
-    pins = parse_flux_config(text, REF)
 
-    assert pins["jupyter_hub"].branch == pins["ohdsi"].branch == "release/0.2.105"
-
-
-def test_merge_keys_fill_gaps_and_explicit_keys_win() -> None:
-    text = """\
+MERGE_KEYS = """\
 defaults: &defaults
   chart_version: 1.0.0
   timeout: 5m
@@ -312,138 +201,303 @@ components:
     <<: *defaults
     chart_version: 1.10
 """
-    assert parse_helm_config(text, REF)["app"] == Pins(chart_version="1.10", extra={"timeout": "5m"})
 
 
-def test_recursive_alias_does_not_loop() -> None:
-    text = "components:\n  app: &a\n    chart_version: 1.0\n    self: *a\n"
-
-    pins = parse_helm_config(text, REF)["app"]
-
-    assert pins.chart_version == "1.0"
-    assert "self" in pins.extra or any(key.startswith("self.") for key in pins.extra)
+@pytest.mark.parametrize(
+    ("parse", "text", "expected"),
+    [
+        # comments and partial files
+        pytest.param(
+            parse_flux_config,
+            COMMENTED,
+            {"keda": Pins(branch="release/0.1.44")},
+            id="comments-everywhere-and-commented-out-components",
+        ),
+        pytest.param(
+            parse_flux_config,
+            "components:\n  # keda:\n  #   chart_version: 1\n",
+            {},
+            id="every-component-commented-out",
+        ),
+        pytest.param(
+            parse_flux_config,
+            "components:\n  jupyter_hub:\n  keda:\n    repository:\n      branch: main\n",
+            {"jupyter_hub": Pins(), "keda": Pins(branch="main")},
+            id="a-component-with-nothing-under-it-is-listed-with-all-none",
+        ),
+        pytest.param(
+            parse_flux_config,
+            "components:\n  keda:\n    repository:\n      url: https://github.com/acme/keda\n",
+            {"keda": Pins(branch=None, extra={"repository.url": "https://github.com/acme/keda"})},
+            id="a-component-without-the-files-own-pin-is-still-listed",
+        ),
+        pytest.param(
+            parse_helm_config,
+            "components:\n  app:\n    chart_version: |\n      1.2.3\n",
+            {"app": Pins(chart_version="1.2.3")},
+            id="a-block-scalar-loses-its-trailing-newline",
+        ),
+        # extra keys and unexpected shapes below a component
+        pytest.param(
+            parse_flux_config,
+            EXTRA_KEYS,
+            {
+                "jupyter_hub": Pins(
+                    branch="release/0.2.105",
+                    extra={
+                        "repository.url": "https://github.com/acme/jupyter",
+                        "enabled": "true",
+                        "values.replicas": "010",
+                        "values.tolerations": "[gpu, spot]",
+                        "values.resources.cpu": "1.10",
+                    },
+                )
+            },
+            id="extra-keys-are-flattened-with-dots-as-text",
+        ),
+        pytest.param(
+            parse_image_config,
+            "components:\n  keycloak:\n    image: lscsde/awms-keycloak:0.1.8\n    image_pull_policy: Always\n",
+            {"keycloak": Pins(image="lscsde/awms-keycloak:0.1.8", extra={"image_pull_policy": "Always"})},
+            id="an-image-with-extra-keys",
+        ),
+        pytest.param(
+            parse_image_config,
+            "components:\n  app:\n    image:\n      repository: lscsde/app\n      tag: 1.10\n      pullPolicy: Always\n",
+            {"app": Pins(image="lscsde/app:1.10", extra={"image.pullPolicy": "Always"})},
+            id="an-image-mapping-with-repository-and-tag-is-joined",
+        ),
+        pytest.param(
+            parse_image_config,
+            "components:\n  app:\n    image: {registry: ghcr.io, repository: acme/app, tag: v2}\n",
+            {"app": Pins(image="ghcr.io/acme/app:v2")},
+            id="an-image-mapping-with-a-registry",
+        ),
+        pytest.param(
+            parse_image_config,
+            "components:\n  app:\n    image:\n      repository: lscsde/app\n",
+            {"app": Pins(image=None, extra={"image.repository": "lscsde/app"})},
+            id="an-image-mapping-without-a-tag-keeps-its-parts-in-extra",
+        ),
+        pytest.param(
+            parse_helm_config,
+            "components:\n  app:\n    chart_version: [1.0, 2.0]\n",
+            {"app": Pins(chart_version=None, extra={"chart_version": "[1.0, 2.0]"})},
+            id="a-pin-given-as-a-list-is-kept-in-extra-not-used",
+        ),
+        pytest.param(
+            parse_flux_config,
+            "components:\n  app:\n    repository: acme/app\n",
+            {"app": Pins(branch=None, extra={"repository": "acme/app"})},
+            id="a-repository-given-as-a-single-value",
+        ),
+        pytest.param(
+            parse_flux_config,
+            ODD_SHAPES,
+            {
+                "app": Pins(
+                    branch="main",
+                    extra={
+                        "list_of_maps": "[{name: a, value: 1}, [nested, list]]",
+                        "empty_map": "{}",
+                        "empty_list": "[]",
+                        "nothing": "",
+                        "[complex, key]": "value",
+                    },
+                )
+            },
+            id="odd-shapes-below-a-component",
+        ),
+        # anchors, aliases and merge keys
+        pytest.param(
+            parse_flux_config,
+            ANCHORS,
+            {"jupyter_hub": Pins(branch="release/0.2.105"), "ohdsi": Pins(branch="release/0.2.105")},
+            id="anchors-and-aliases-are-followed",
+        ),
+        pytest.param(
+            parse_helm_config,
+            MERGE_KEYS,
+            {"app": Pins(chart_version="1.10", extra={"timeout": "5m"})},
+            id="merge-keys-fill-gaps-and-explicit-keys-win",
+        ),
+        pytest.param(
+            parse_helm_config,
+            "components:\n  app: &a\n    chart_version: 1.0\n    self: *a\n",
+            {"app": Pins(chart_version="1.0", extra={"self": "{chart_version: 1.0, self: *a}"})},
+            id="a-recursive-alias-does-not-loop",
+        ),
+    ],
+)
+def test_a_file_reads_as_written(parse: Parse, text: str, expected: object) -> None:
+    assert parse(text, REF) == expected
 
 
 # --- errors -----------------------------------------------------------------------------------------
 
 
-def test_malformed_yaml_names_the_line() -> None:
-    text = "components:\n  keda:\n    chart_version: 2.13.1\n   broken: [\n"
+@pytest.mark.parametrize(
+    ("parse", "text", "line", "reason"),
+    [
+        # malformed YAML
+        pytest.param(
+            parse_helm_config,
+            "components:\n  keda:\n    chart_version: 2.13.1\n   broken: [\n",
+            4,
+            "not valid YAML",
+            id="malformed-yaml",
+        ),
+        pytest.param(
+            parse_helm_config,
+            "components:\n  keda:\n    chart_version: 1\n  bad: x: y\n",
+            4,
+            "not valid YAML",
+            id="bad-indentation",
+        ),
+        pytest.param(
+            parse_helm_config,
+            "components:\n  keda:\n    chart_version: \x07\n",
+            3,
+            "not valid YAML: special characters are not allowed",
+            id="a-special-character",
+        ),
+        pytest.param(
+            parse_flux_config,
+            "components:\n  app:\n    repository: *nowhere\n",
+            3,
+            "not valid YAML: found undefined alias 'nowhere'",
+            id="an-undefined-alias",
+        ),
+        # duplicate keys name both lines
+        pytest.param(
+            parse_helm_config,
+            "components:\n  jupyter_hub:\n    chart_version: 3.2.1\n"
+            "  keda:\n    chart_version: 2.13.1\n"
+            "  jupyter_hub:\n    chart_version: 3.2.2\n",
+            6,
+            "duplicate key 'jupyter_hub' (first at line 2)",
+            id="duplicate-component-names",
+        ),
+        pytest.param(
+            parse_flux_config,
+            "components:\n  app:\n    repository:\n      branch: main\n      branch: release/0.1.1\n",
+            5,
+            "duplicate key 'branch' (first at line 4)",
+            id="duplicate-keys-deep-inside-a-component",
+        ),
+        pytest.param(
+            parse_flux_config,
+            "meta:\n  owner: a\n  owner: b\ncomponents: {}\n",
+            3,
+            "duplicate key 'owner' (first at line 2)",
+            id="duplicate-keys-outside-components",
+        ),
+        pytest.param(
+            parse_flux_config,
+            "components:\n  keda:\n  'keda':\n",
+            3,
+            "duplicate key 'keda' (first at line 2)",
+            id="quoted-and-unquoted-key-are-the-same-key",
+        ),
+        # the wrong shape says what to fix
+        pytest.param(
+            parse_flux_config,
+            "components:\n  - jupyter_hub\n  - keda\n",
+            2,
+            "`components` should be a mapping of component names, found a list",
+            id="components-as-a-list",
+        ),
+        pytest.param(
+            parse_flux_config,
+            "components:\n  - a\n",
+            2,
+            "`components` should be a mapping",
+            id="components-as-a-list-of-one",
+        ),
+        pytest.param(
+            parse_flux_config,
+            "components: jupyter_hub\n",
+            1,
+            "`components` should be a mapping",
+            id="components-as-a-single-value",
+        ),
+        pytest.param(
+            parse_flux_config,
+            "components:\n  keda:\n    repository: {}\n  jupyter_hub: main\n",
+            4,
+            "component `jupyter_hub` should be a mapping",
+            id="a-component-as-a-single-value-says-which",
+        ),
+        pytest.param(
+            parse_helm_config,
+            "# helm\ncomponent:\n  keda:\n    chart_version: 1\n",
+            2,
+            "no top-level `components:` key",
+            id="no-components-key-in-a-non-empty-file",
+        ),
+        pytest.param(
+            parse_helm_config,
+            "- keda\n",
+            1,
+            "the file should be a mapping",
+            id="a-top-level-list",
+        ),
+        pytest.param(
+            parse_helm_config,
+            "components: {}\n---\ncomponents: {}\n",
+            3,
+            "found more than one YAML document",
+            id="two-documents-in-a-component-file",
+        ),
+        # HelmRelease files
+        pytest.param(
+            parse_helm_releases,
+            "---\nkind: HelmRelease\nspec: {}\n",
+            2,
+            "this HelmRelease has no `metadata.name`",
+            id="a-helm-release-without-a-name",
+        ),
+        pytest.param(
+            parse_helm_releases,
+            "kind: HelmRelease\nmetadata:\n  name: core\n  name: other\n",
+            4,
+            "duplicate key 'name' (first at line 3)",
+            id="a-helm-release-with-a-duplicate-key",
+        ),
+        # the legacy ConfigMap
+        pytest.param(
+            parse_legacy_config,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+            1,
+            "no ConfigMap `data:` section",
+            id="legacy-without-data",
+        ),
+        pytest.param(
+            parse_legacy_config,
+            "kind: ConfigMap\ndata:\n  - jupyter_branch\n",
+            3,
+            "`data` should be a mapping",
+            id="legacy-data-as-a-list",
+        ),
+        pytest.param(
+            parse_legacy_config,
+            "kind: ConfigMap\ndata:\n  jupyter_branch: a\n  jupyter_branch: b\n",
+            4,
+            "duplicate key 'jupyter_branch' (first at line 3)",
+            id="legacy-duplicate-data-key",
+        ),
+    ],
+)
+def test_a_mistake_is_one_short_line_naming_the_file_the_line_and_what_is_wrong(
+    parse: Parse, text: str, line: int, reason: str
+) -> None:
+    with pytest.raises(ConfigFileError) as caught:
+        parse(text, REF)
+    error = caught.value
 
-    error = error_from(parse_helm_config, text)
-
-    assert error.line is not None
-    assert error.line >= 4
-    assert "not valid YAML" in error.reason
-    assert f"line {error.line}" in str(error)
-    assert "acme/core-flux@prod:core/flux-config.yaml" in str(error)
-
-
-def test_bad_indentation_is_reported_at_its_line() -> None:
-    text = "components:\n  keda:\n    chart_version: 1\n  bad: x: y\n"
-
-    error = error_from(parse_helm_config, text)
-
-    assert error.line == 4
-
-
-def test_special_character_is_reported_with_a_line() -> None:
-    error = error_from(parse_helm_config, "components:\n  keda:\n    chart_version: \x07\n")
-
-    assert error.line == 3
-
-
-def test_duplicate_component_names_both_lines() -> None:
-    text = """\
-components:
-  jupyter_hub:
-    chart_version: 3.2.1
-  keda:
-    chart_version: 2.13.1
-  jupyter_hub:
-    chart_version: 3.2.2
-"""
-    error = error_from(parse_helm_config, text)
-
-    assert error.line == 6
-    assert "duplicate key 'jupyter_hub' (first at line 2)" in error.reason
-
-
-def test_duplicate_keys_deep_inside_a_component() -> None:
-    text = """\
-components:
-  app:
-    repository:
-      branch: main
-      branch: release/0.1.1
-"""
-    error = error_from(parse_flux_config, text)
-
-    assert error.line == 5
-    assert "duplicate key 'branch' (first at line 4)" in error.reason
-
-
-def test_duplicate_keys_outside_components_are_reported_too() -> None:
-    error = error_from(parse_flux_config, "meta:\n  owner: a\n  owner: b\ncomponents: {}\n")
-
-    assert error.line == 3
-
-
-def test_quoted_and_unquoted_key_are_the_same_key() -> None:
-    error = error_from(parse_flux_config, "components:\n  keda:\n  'keda':\n")
-
-    assert "duplicate key 'keda' (first at line 2)" in error.reason
-
-
-def test_components_as_a_list_says_what_to_fix() -> None:
-    error = error_from(parse_flux_config, "components:\n  - jupyter_hub\n  - keda\n")
-
-    assert error.reason.startswith("`components` should be a mapping of component names, found a list")
-    assert error.line == 2
-
-
-def test_components_as_a_single_value() -> None:
-    error = error_from(parse_flux_config, "components: jupyter_hub\n")
-
-    assert "`components` should be a mapping" in error.reason
-    assert error.line == 1
-
-
-def test_component_as_a_single_value_says_which() -> None:
-    error = error_from(parse_flux_config, "components:\n  keda:\n    repository: {}\n  jupyter_hub: main\n")
-
-    assert "`jupyter_hub` should be a mapping" in error.reason
-    assert error.line == 4
-
-
-def test_missing_components_key_in_a_non_empty_file() -> None:
-    error = error_from(parse_helm_config, "# helm\ncomponent:\n  keda:\n    chart_version: 1\n")
-
-    assert "no top-level `components:` key" in error.reason
-
-
-def test_top_level_list_is_rejected() -> None:
-    error = error_from(parse_helm_config, "- keda\n")
-
-    assert "should be a mapping" in error.reason
-
-
-def test_two_documents_in_a_component_file_are_rejected() -> None:
-    error = error_from(parse_helm_config, "components: {}\n---\ncomponents: {}\n")
-
-    assert "more than one YAML document" in error.reason
-
-
-def test_undefined_alias_is_malformed_yaml() -> None:
-    error = error_from(parse_flux_config, "components:\n  app:\n    repository: *nowhere\n")
-
-    assert "nowhere" in error.reason
-    assert error.line == 3
-
-
-def test_messages_are_short() -> None:
-    error = error_from(parse_flux_config, "components:\n  - a\n")
-
+    assert error.line == line
+    assert error.reason.startswith(reason), error.reason
+    assert str(error) == f"acme/core-flux@prod:core/flux-config.yaml line {line}: {error.reason}"
     assert "\n" not in str(error)
     assert len(error.reason) < 160
 
@@ -501,19 +555,6 @@ def test_helm_release_without_chart_spec_has_no_version() -> None:
     assert parse_helm_releases(text, REF) == [CoreChart("core", None, None, REF.path)]
 
 
-def test_helm_release_without_a_name_is_an_error() -> None:
-    error = error_from(parse_helm_releases, "---\nkind: HelmRelease\nspec: {}\n")
-
-    assert "metadata.name" in error.reason
-    assert error.line == 2
-
-
-def test_helm_release_duplicate_key_is_an_error() -> None:
-    text = "kind: HelmRelease\nmetadata:\n  name: core\n  name: other\n"
-
-    assert error_from(parse_helm_releases, text).line == 4
-
-
 # --- the legacy ConfigMap ----------------------------------------------------------------------------
 
 LEGACY = """\
@@ -552,30 +593,8 @@ def test_legacy_unmatched_keys_are_kept_aside() -> None:
     assert legacy_unmatched_keys(LEGACY, REF) == {"cluster_name": "prod-uks"}
 
 
-def test_legacy_without_data_is_an_error() -> None:
-    error = error_from(parse_legacy_config, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
-
-    assert "data:" in error.reason
-
-
-def test_legacy_data_as_list_is_an_error() -> None:
-    error = error_from(parse_legacy_config, "kind: ConfigMap\ndata:\n  - jupyter_branch\n")
-
-    assert "`data` should be a mapping" in error.reason
-    assert error.line == 3
-
-
 def test_legacy_empty_data_is_empty() -> None:
     assert parse_legacy_config("kind: ConfigMap\ndata:\n  # nothing\n", REF) == {}
-
-
-def test_legacy_duplicate_data_key() -> None:
-    error = error_from(
-        parse_legacy_config, "kind: ConfigMap\ndata:\n  jupyter_branch: a\n  jupyter_branch: b\n"
-    )
-
-    assert "duplicate key 'jupyter_branch' (first at line 3)" in error.reason
-    assert error.line == 4
 
 
 # --- one environment -----------------------------------------------------------------------------------
@@ -594,6 +613,24 @@ def split_files() -> dict[str, str | None]:
     }
 
 
+def assemble(
+    files: dict[str, str | None],
+    environment: str = "prod",
+    catalog: dict[str, ComponentSpec] = CATALOG,
+    paths: CorePaths = PATHS,
+) -> EnvironmentVersions:
+    """One environment whose branch of acme/core-flux (named as the environment) holds ``files``."""
+    return assemble_environment(
+        environment=environment,
+        repository="acme/core-flux",
+        branch=environment,
+        commit="a" * 40,
+        files=files,
+        catalog=catalog,
+        paths=paths,
+    )
+
+
 def test_core_paths_all_lists_every_path_flux_first() -> None:
     assert PATHS.all() == (
         "core/flux-config.yaml",
@@ -606,14 +643,7 @@ def test_core_paths_all_lists_every_path_flux_first() -> None:
 
 
 def test_assemble_split_layout_merges_the_three_files() -> None:
-    env = assemble_environment(
-        environment="prod",
-        repository="acme/core-flux",
-        branch="prod",
-        commit="a" * 40,
-        files=split_files(),
-        catalog=CATALOG,
-    )
+    env = assemble(split_files())
 
     assert env.layout == "split"
     assert env.problems == ()
@@ -638,14 +668,7 @@ def test_assemble_split_layout_merges_the_three_files() -> None:
 
 
 def test_assemble_unconfigured_component_has_no_repository_and_unmentioned_are_left_out() -> None:
-    env = assemble_environment(
-        environment="prod",
-        repository="acme/core-flux",
-        branch="prod",
-        commit="a" * 40,
-        files=split_files(),
-        catalog=CATALOG,
-    )
+    env = assemble(split_files())
 
     keda = env.component("keda")
     assert keda is not None
@@ -657,14 +680,7 @@ def test_assemble_one_broken_file_still_returns_the_others() -> None:
     files = split_files()
     files[PATHS.helm] = "components:\n  keda:\n    chart_version: 1\n  keda:\n    chart_version: 2\n"
 
-    env = assemble_environment(
-        environment="prod",
-        repository="acme/core-flux",
-        branch="prod",
-        commit="a" * 40,
-        files=files,
-        catalog=CATALOG,
-    )
+    env = assemble(files)
 
     assert env.layout == "split"
     assert len(env.problems) == 1
@@ -680,42 +696,21 @@ def test_assemble_broken_release_file_is_a_problem_not_a_failure() -> None:
     files = split_files()
     files["core/release-namespaces.yaml"] = "kind: HelmRelease\nmetadata: [\n"
 
-    env = assemble_environment(
-        environment="prod",
-        repository="acme/core-flux",
-        branch="prod",
-        commit="a" * 40,
-        files=files,
-        catalog=CATALOG,
-    )
+    env = assemble(files)
 
     assert [p.ref.path for p in env.problems] == ["core/release-namespaces.yaml"]
     assert len(env.core_charts) == 2
 
 
 def test_assemble_split_layout_with_only_one_file() -> None:
-    env = assemble_environment(
-        environment="dev",
-        repository="acme/core-flux",
-        branch="dev",
-        commit="b" * 40,
-        files={PATHS.image: fixture("image-config.yaml"), PATHS.legacy: LEGACY},
-        catalog=CATALOG,
-    )
+    env = assemble({PATHS.image: fixture("image-config.yaml"), PATHS.legacy: LEGACY}, environment="dev")
 
     assert env.layout == "split"
     assert [c.name for c in env.components] == ["awms_guacamole", "keycloak"]
 
 
 def test_assemble_legacy_layout_maps_short_names_through_aliases() -> None:
-    env = assemble_environment(
-        environment="old",
-        repository="acme/core-flux",
-        branch="old",
-        commit="c" * 40,
-        files={PATHS.flux: None, PATHS.legacy: LEGACY, "core/release.yaml": RELEASES},
-        catalog=CATALOG,
-    )
+    env = assemble({PATHS.flux: None, PATHS.legacy: LEGACY, "core/release.yaml": RELEASES}, environment="old")
 
     assert env.layout == "legacy"
     assert env.problems == ()
@@ -739,27 +734,13 @@ def test_assemble_legacy_alias_matching_ignores_case_and_skips_shared_aliases() 
     }
     text = "kind: ConfigMap\ndata:\n  jupyter_branch: x\n  shared_branch: y\n  keda_branch: z\n"
 
-    env = assemble_environment(
-        environment="old",
-        repository="acme/core-flux",
-        branch="old",
-        commit="c" * 40,
-        files={PATHS.legacy: text},
-        catalog=catalog,
-    )
+    env = assemble({PATHS.legacy: text}, environment="old", catalog=catalog)
 
     assert [c.name for c in env.components] == ["Keda", "jupyter_hub", "shared"]
 
 
 def test_assemble_broken_legacy_file_is_a_problem() -> None:
-    env = assemble_environment(
-        environment="old",
-        repository="acme/core-flux",
-        branch="old",
-        commit="c" * 40,
-        files={PATHS.legacy: "data: [\n"},
-        catalog=CATALOG,
-    )
+    env = assemble({PATHS.legacy: "data: [\n"}, environment="old")
 
     assert env.layout == "legacy"
     assert env.components == ()
@@ -767,14 +748,7 @@ def test_assemble_broken_legacy_file_is_a_problem() -> None:
 
 
 def test_assemble_missing_layout_explains_what_was_looked_for() -> None:
-    env = assemble_environment(
-        environment="new",
-        repository="acme/core-flux",
-        branch="new",
-        commit="d" * 40,
-        files=dict.fromkeys(PATHS.all()),
-        catalog=CATALOG,
-    )
+    env = assemble(dict.fromkeys(PATHS.all()), environment="new")
 
     assert env.layout == "missing"
     assert env.components == ()
@@ -785,14 +759,7 @@ def test_assemble_missing_layout_explains_what_was_looked_for() -> None:
 
 
 def test_assemble_empty_split_file_is_not_missing() -> None:
-    env = assemble_environment(
-        environment="new",
-        repository="acme/core-flux",
-        branch="new",
-        commit="d" * 40,
-        files={PATHS.flux: "# nothing yet\n"},
-        catalog=CATALOG,
-    )
+    env = assemble({PATHS.flux: "# nothing yet\n"}, environment="new")
 
     assert env.layout == "split"
     assert env.components == ()
@@ -802,13 +769,9 @@ def test_assemble_empty_split_file_is_not_missing() -> None:
 def test_assemble_custom_paths() -> None:
     paths = CorePaths(flux="cfg/flux.yaml", releases=())
 
-    env = assemble_environment(
+    env = assemble(
+        {"cfg/flux.yaml": "components:\n  keda:\n    repository:\n      branch: main\n"},
         environment="x",
-        repository="acme/core-flux",
-        branch="x",
-        commit="e" * 40,
-        files={"cfg/flux.yaml": "components:\n  keda:\n    repository:\n      branch: main\n"},
-        catalog=CATALOG,
         paths=paths,
     )
 

@@ -1,5 +1,6 @@
-"""HotfixService against in-memory fakes of its ports: the lifecycle, its rules, and what it
-does when someone else (a click, another copy of the bot, GitHub or Slack failing) gets in the way."""
+"""The hot-fix services, wired as in the bot, against in-memory fakes of their ports: the lifecycle,
+its rules, and what they do when someone else (a click, another copy of the bot, GitHub or Slack
+failing) gets in the way."""
 
 from __future__ import annotations
 
@@ -8,13 +9,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from slackbot.domain.core_files import ComponentSpec
+from slackbot.adapters.ledger import StateLedger
+from slackbot.domain.core_files import ComponentSpec, CorePaths
 from slackbot.domain.errors import Conflict, NotFound, NotPermitted, Unavailable, UsageError
+from slackbot.domain.events import Merged, PullOpened
 from slackbot.domain.hotfix import Kind, PinField, Stage
 from slackbot.domain.hotfix_commands import PinRequest, Start
-from slackbot.services import hotfix as hotfix_module
-from slackbot.services.hotfix import Actor, HotfixPolicy, HotfixService
+from slackbot.render.hotfix_blocks import answer_message
+from slackbot.services import announcer as announcer_module
+from slackbot.services.access import Actor, HotfixPolicy
+from slackbot.services.outcome import Answer
+from slackbot.services.reminders import ReminderPolicy
 from slackbot.services.versions import EnvironmentSpec, VersionService
+from slackbot.services.wiring import wire_services
 from tests.unit.fakes import FakeDirectory, FakeForge, FakeHotfixStore, FakeThreads
 
 CORE = "acme/core"
@@ -52,25 +59,31 @@ class Bot:
             environments={name: EnvironmentSpec(name, name) for name in ("prod", "stg", "dev")},
             catalog={"jupyter_hub": ComponentSpec("jupyter_hub", repository=JUPYTER, aliases=("jupyter",))},
         )
-        self.service = HotfixService(
+        self.ledger = StateLedger(store)
+        self.later = timedelta(0)  # how far this copy's clock is ahead of the others'
+        self.service = wire_services(
             forge=forge,
             store=store,
-            state=store,
-            versions=versions,
-            threads=threads,
+            ledger=self.ledger,
+            slack=threads,
             directory=directory,
+            versions=versions,
             policy=HotfixPolicy(
                 core_repository=CORE,
                 allowed_users=("U0ALICE",),
                 allowed_usergroups=("platform",),
                 **policy,  # type: ignore[arg-type]
             ),
-            clock=lambda: datetime.now(UTC),
+            reminder_policy=ReminderPolicy(),
+            environments={},
+            paths=CorePaths(),
+            core_flux_name="flux-system",
+            clock=lambda: datetime.now(UTC) + self.later,
         )
 
     def start(self, ticket: str | None = "INC-1", actor: Actor = ALICE, **changes: object) -> str:
         command = Start(environment="prod", component="jupyter_hub", ticket=ticket, summary="hub is down")
-        return self.service.start(replace(command, **changes), actor).message  # type: ignore[arg-type]
+        return answered(self.service.starter.start(replace(command, **changes), actor))  # type: ignore[arg-type]
 
     def stage(self, ticket: str = "INC-1") -> Stage:
         [found] = self.store.find(ticket, active_only=False)
@@ -80,8 +93,13 @@ class Bot:
         self.forge.push(JUPYTER, f"hotfix/{ticket}", {"values/hub.yaml": "timeout: 90\n"})
 
     def status(self, ticket: str = "INC-1") -> Stage:
-        [found] = self.service.status(ticket)
-        return found.stage
+        [found] = self.service.tracker.status(ticket).views
+        return found.hotfix.stage
+
+
+def answered(answer: Answer) -> str:
+    """What the person who asked reads."""
+    return answer_message(answer).text
 
 
 @pytest.fixture
@@ -149,7 +167,7 @@ def test_a_pull_request_needs_commits_and_says_so_plainly(bot: Bot) -> None:
     bot.start()
 
     with pytest.raises(UsageError, match="has no commits yet"):
-        bot.service.open_pr("INC-1", ALICE)
+        bot.service.pulls.open_pr("INC-1", ALICE)
     assert bot.stage() is Stage.BRANCHED
     assert bot.forge.created_pulls == []
 
@@ -157,7 +175,7 @@ def test_a_pull_request_needs_commits_and_says_so_plainly(bot: Bot) -> None:
 def test_the_whole_lifecycle_announces_each_step_once(bot: Bot) -> None:
     bot.start()
     bot.push()
-    assert "Pull request opened" in bot.service.open_pr("INC-1", ALICE).message
+    assert "Pull request opened" in answered(bot.service.pulls.open_pr("INC-1", ALICE))
     [pull] = bot.forge.open_pulls(JUPYTER)
     assert (pull.head, pull.base) == ("hotfix/INC-1", RELEASE)
     assert "INC-1" in pull.title
@@ -169,7 +187,7 @@ def test_the_whole_lifecycle_announces_each_step_once(bot: Bot) -> None:
     [hotfix] = bot.store.find("INC-1")
     assert hotfix.merge_sha == merge_sha
 
-    promoted = bot.service.promote("INC-1", ALICE).message
+    promoted = answered(bot.service.backmerges.promote("INC-1", ALICE))
     assert "Back-merge pull request" in promoted
     assert "GitHub can merge it cleanly" in promoted
     [backmerge] = bot.forge.open_pulls(JUPYTER)
@@ -195,11 +213,11 @@ def test_the_whole_lifecycle_announces_each_step_once(bot: Bot) -> None:
 def test_promote_when_main_already_has_the_release_branch_completes_at_once(bot: Bot) -> None:
     bot.start()
     bot.push()
-    bot.service.open_pr("INC-1", ALICE)
+    bot.service.pulls.open_pr("INC-1", ALICE)
     bot.forge.merge(JUPYTER, 1)
     bot.forge.history[(JUPYTER, "main")] = list(bot.forge.history[(JUPYTER, RELEASE)])  # merged by hand
 
-    answer = bot.service.promote("INC-1", ALICE).message
+    answer = answered(bot.service.backmerges.promote("INC-1", ALICE))
 
     assert "already has every commit" in answer
     assert bot.stage() is Stage.DONE
@@ -211,7 +229,7 @@ def test_promote_before_the_merge_is_refused_and_opens_nothing(bot: Bot) -> None
     bot.start()
 
     with pytest.raises(UsageError, match=r"not merged into `release/0.2.105` yet"):
-        bot.service.promote("INC-1", ALICE)
+        bot.service.backmerges.promote("INC-1", ALICE)
     assert bot.forge.created_pulls == []
 
 
@@ -231,7 +249,7 @@ def test_a_pin_hotfix_commits_one_value_opens_its_pull_request_and_needs_no_back
     bot.forge.merge(CORE, 1)
     assert bot.status("INC-31") is Stage.DONE
     with pytest.raises(UsageError, match="INC-31 is done; nothing more to do"):
-        bot.service.promote("INC-31", ALICE)
+        bot.service.backmerges.promote("INC-31", ALICE)
     assert sum("needs no back-merge" in text for text in bot.threads.said("INC-31")) == 1
 
 
@@ -250,14 +268,14 @@ def test_a_pin_hotfix_started_again_after_a_failed_commit_commits_once(bot: Bot)
 def test_cancel_stops_tracking_and_deletes_nothing(bot: Bot) -> None:
     bot.start()
 
-    answer = bot.service.cancel("INC-1", ALICE).message
+    answer = answered(bot.service.tracker.cancel("INC-1", ALICE))
 
     assert "no longer tracked" in answer
     assert bot.stage() is Stage.CANCELLED
     assert (JUPYTER, "hotfix/INC-1") in bot.forge.branches
     assert sum("Cancelled by <@U0ALICE>" in text for text in bot.threads.said("INC-1")) == 1
     with pytest.raises(UsageError, match="INC-1 is cancelled"):
-        bot.service.open_pr("INC-1", ALICE)
+        bot.service.pulls.open_pr("INC-1", ALICE)
 
 
 def test_a_pull_request_closed_without_merging_goes_back_to_branched_and_is_reopened_only_when_asked(
@@ -265,7 +283,7 @@ def test_a_pull_request_closed_without_merging_goes_back_to_branched_and_is_reop
 ) -> None:
     bot.start()
     bot.push()
-    bot.service.open_pr("INC-1", ALICE)
+    bot.service.pulls.open_pr("INC-1", ALICE)
     bot.forge.close(JUPYTER, 1)
 
     assert bot.status() is Stage.BRANCHED
@@ -273,7 +291,7 @@ def test_a_pull_request_closed_without_merging_goes_back_to_branched_and_is_reop
     assert bot.forge.open_pulls(JUPYTER) == []
     assert sum("closed without merging" in text for text in bot.threads.said("INC-1")) == 1
 
-    bot.service.open_pr("INC-1", ALICE)
+    bot.service.pulls.open_pr("INC-1", ALICE)
     assert [p.number for p in bot.forge.open_pulls(JUPYTER)] == [2]
     assert bot.stage() is Stage.PR_OPEN
 
@@ -307,7 +325,7 @@ def test_only_permitted_people_by_id_or_user_group(bot: Bot) -> None:
         bot.start(actor=bob)
     assert "started" in bot.start("INC-2", actor=CAROL)  # through @platform
     assert "platform" in bot.directory.asked
-    bot.service.authorize(Actor(user_id="operator", via="cli"))  # the bot's own credentials
+    bot.service.access.authorize(Actor(user_id="operator", via="cli"))  # the bot's own credentials
 
 
 def test_the_ticket_defaults_to_the_incident_number_in_the_channel_name(bot: Bot) -> None:
@@ -355,7 +373,7 @@ def test_github_failing_to_create_the_branch_leaves_a_hotfix_the_same_command_fi
 
     with pytest.raises(Unavailable, match=r"HTTP 502.*`hotfix/INC-1` was not created.*again") as failed:
         bot.start()
-    bot.service.audit_failure(ALICE, "start", "INC-1", failed.value)  # as the Slack layer does
+    bot.service.records.audit_failure(ALICE, "start", "INC-1", failed.value)  # as the Slack layer does
     assert bot.stage() is Stage.STARTING
     assert bot.threads.posted == []
 
@@ -392,7 +410,7 @@ def test_slack_refusing_to_edit_the_parent_message_does_not_undo_or_hide_the_ste
         "update_thread", Unavailable("Slack refused to update the hot-fix thread (ratelimited).")
     )
 
-    bot.service.open_pr("INC-1", ALICE)
+    bot.service.pulls.open_pr("INC-1", ALICE)
 
     assert bot.stage() is Stage.PR_OPEN
     assert sum("Pull request <" in text for text in bot.threads.said("INC-1")) == 1
@@ -403,7 +421,7 @@ def test_github_failing_while_following_says_nothing_changed(bot: Bot) -> None:
     bot.forge.fail("compare", Unavailable("GitHub is having trouble (HTTP 500); try again in a minute."))
 
     with pytest.raises(Unavailable, match=r"HTTP 500.*Nothing was changed"):
-        bot.service.status("INC-1")
+        bot.service.tracker.status("INC-1")
     assert bot.stage() is Stage.BRANCHED
 
 
@@ -413,22 +431,22 @@ def test_github_failing_to_open_the_pull_request_says_none_was_opened(bot: Bot) 
     bot.forge.fail("open_pull", Unavailable("GitHub's rate limit is used up (retry after 60 s)."))
 
     with pytest.raises(Unavailable, match="No pull request was opened; run `/hotfix pr INC-1` again"):
-        bot.service.open_pr("INC-1", ALICE)
+        bot.service.pulls.open_pr("INC-1", ALICE)
     assert bot.stage() is Stage.BRANCHED
-    assert "Pull request opened" in bot.service.open_pr("INC-1", ALICE).message
+    assert "Pull request opened" in answered(bot.service.pulls.open_pr("INC-1", ALICE))
 
 
 def test_github_failing_to_open_the_back_merge_says_none_was_opened(bot: Bot) -> None:
     bot.start()
     bot.push()
-    bot.service.open_pr("INC-1", ALICE)
+    bot.service.pulls.open_pr("INC-1", ALICE)
     bot.forge.merge(JUPYTER, 1)
     bot.forge.fail("open_pull", Unavailable("GitHub is having trouble (HTTP 502); try again in a minute."))
 
     with pytest.raises(Unavailable, match="No back-merge pull request was opened"):
-        bot.service.promote("INC-1", ALICE)
+        bot.service.backmerges.promote("INC-1", ALICE)
     assert bot.stage() is Stage.MERGED
-    bot.service.promote("INC-1", ALICE)
+    bot.service.backmerges.promote("INC-1", ALICE)
     assert bot.stage() is Stage.BACKMERGE_OPEN
 
 
@@ -451,7 +469,7 @@ def test_two_copies_starting_at_once_make_one_hotfix(bot: Bot) -> None:
     other = other_copy(bot)
     # The other copy stores the same hot-fix between this one's look-up and its insert.
     plan = Start(environment="prod", component="jupyter_hub", ticket="INC-1", summary="")
-    bot.store.before_add = lambda: other.service.start(plan, CAROL) and None
+    bot.store.before_add = lambda: other.service.starter.start(plan, CAROL) and None
 
     answer = bot.start()
 
@@ -465,12 +483,14 @@ def test_two_copies_starting_at_once_make_one_hotfix(bot: Bot) -> None:
 def test_a_stale_copy_loses_the_race_quietly_and_announces_nothing_twice(bot: Bot) -> None:
     bot.start()
     bot.push()
-    bot.service.open_pr("INC-1", ALICE)
+    bot.service.pulls.open_pr("INC-1", ALICE)
     bot.forge.merge(JUPYTER, 1)
     [seen_by_both] = bot.store.find("INC-1")  # both copies read PR_OPEN
 
-    merged = bot.service.refresh(seen_by_both)
-    also = other_copy(bot).service.refresh(seen_by_both)  # its save is stale: it takes the stored state
+    merged = bot.service.tracker.refresh(seen_by_both)
+    also = other_copy(bot).service.tracker.refresh(
+        seen_by_both
+    )  # its save is stale: it takes the stored state
 
     assert merged.stage is also.stage is Stage.MERGED
     assert also.updated_at == merged.updated_at
@@ -480,7 +500,7 @@ def test_a_stale_copy_loses_the_race_quietly_and_announces_nothing_twice(bot: Bo
 def test_a_second_copy_of_the_bot_never_announces_again(bot: Bot) -> None:
     bot.start()
     bot.push()
-    bot.service.open_pr("INC-1", ALICE)
+    bot.service.pulls.open_pr("INC-1", ALICE)
     bot.forge.merge(JUPYTER, 1)
     bot.status()
     before = list(bot.threads.replies)
@@ -488,7 +508,8 @@ def test_a_second_copy_of_the_bot_never_announces_again(bot: Bot) -> None:
     restarted = other_copy(bot)
     restarted.status()
     [hotfix] = bot.store.find("INC-1")
-    restarted.service._announce(hotfix, "merged", "Merged (again)")  # the claim is in the database
+    merged = Merged(hotfix, restarted.service.announcer.rollout(hotfix), "main")
+    assert not restarted.service.announcer.announce(hotfix, merged)  # the claim is in the database
 
     assert bot.threads.replies == before
 
@@ -496,18 +517,19 @@ def test_a_second_copy_of_the_bot_never_announces_again(bot: Bot) -> None:
 def test_a_thread_another_request_is_posting_is_waited_for_not_posted_again(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(hotfix_module, "THREAD_CLAIM_TTL", timedelta(seconds=0.6))  # waits 0.1 s
+    monkeypatch.setattr(announcer_module, "THREAD_CLAIM_TTL", timedelta(seconds=0.6))  # waits 0.1 s
     bot.threads.fail("open_thread", Unavailable("Slack is down."))
     with pytest.raises(Unavailable):
         bot.start()
     [hotfix] = bot.store.find("INC-1")
-    bot.store.put_state(f"thread:{hotfix.id}", datetime.now(UTC).isoformat())  # someone is posting it
+    assert hotfix.id is not None
+    someone = bot.ledger.claim_thread(hotfix.id, datetime.now(UTC), lapse_after=timedelta(seconds=0.6))
+    assert someone is not None  # another request is posting it
 
     assert "its thread is still being posted" in bot.start()
     assert bot.threads.posted == []
 
-    old = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
-    bot.store.put_state(f"thread:{hotfix.id}", old)  # that attempt died long ago
+    bot.later = timedelta(minutes=5)  # that attempt died long ago
     bot.start()
     assert len(bot.threads.posted) == 1
 
@@ -516,9 +538,10 @@ def test_a_thread_posted_before_a_crash_is_found_again_not_posted_twice(bot: Bot
     bot.start()
     [hotfix] = bot.store.find("INC-1")
     bot.store.save(replace(hotfix, thread_ts=None))  # posted, but the ts never reached the database
-    bot.store.put_state(f"thread:{hotfix.id}", "2026-01-01T00:00:00+00:00")  # the claim of the dead attempt
 
-    other_copy(bot).start()
+    later = other_copy(bot)
+    later.later = timedelta(minutes=5)  # once the claim of the dead attempt has lapsed
+    later.start()
 
     assert len(bot.threads.posted) == 1
     assert bot.store.find("INC-1")[0].thread_ts == hotfix.thread_ts
@@ -526,24 +549,26 @@ def test_a_thread_posted_before_a_crash_is_found_again_not_posted_twice(bot: Bot
 
 def test_the_pull_request_commands_name_unknown_tickets(bot: Bot) -> None:
     with pytest.raises(NotFound, match="No active hot-fix has the ticket INC-9"):
-        bot.service.open_pr("INC-9", ALICE)
+        bot.service.pulls.open_pr("INC-9", ALICE)
     with pytest.raises(NotFound, match="No hot-fix has the ticket INC-9"):
-        bot.service.status("INC-9")
+        bot.service.tracker.status("INC-9")
     assert bot.store.hotfixes == {}
 
 
 def test_an_announcement_slack_refused_is_posted_by_the_next_attempt_and_only_once(bot: Bot) -> None:
     bot.start()
     bot.push()
-    bot.threads.fail("reply", Unavailable("Slack refused to reply in the hot-fix thread (ratelimited)."))
-    bot.service.open_pr("INC-1", ALICE)  # the pull request opens; its announcement cannot be posted
+    bot.threads.fail("tell", Unavailable("Slack refused to reply in the hot-fix thread (ratelimited)."))
+    bot.service.pulls.open_pr("INC-1", ALICE)  # the pull request opens; its announcement cannot be posted
     assert not [text for text in bot.threads.said("INC-1") if "Pull request" in text]
 
     [hotfix] = bot.store.find("INC-1")
     assert hotfix.pull is not None
-    event = f"pr:{hotfix.pull.number}"
-    assert bot.service.announce(hotfix, event, "Pull request opened (again).")
-    assert not bot.service.announce(hotfix, event, "Pull request opened (a third time).")
+    announcer = bot.service.announcer
+    opened = PullOpened(hotfix, hotfix.pull.number, hotfix.pull.url, announcer.rollout(hotfix))
+    assert announcer.announce(hotfix, opened)  # the next attempt (the watch job) posts it
+    assert not announcer.announce(hotfix, opened)  # and nobody after that
     assert [text for text in bot.threads.said("INC-1") if "Pull request" in text] == [
-        "Pull request opened (again)."
+        f"Pull request <{hotfix.pull.url}|#1> opened into `{RELEASE}`. "
+        "Merging it rolls out to *prod and stg* within about 10 minutes."
     ]

@@ -60,34 +60,6 @@ def assert_one_value_changed(before: str, after: str, old_written: str, new_writ
 # --- the example files ------------------------------------------------------------------------------
 
 
-def test_example_helm_config_quoted_version() -> None:
-    text = fixture("helm-config.yaml")
-
-    new_text, old = edit_pin(text, HELM, "jupyter_hub", PinField.CHART, "3.2.2")
-
-    assert old == "3.2.1"
-    assert_one_value_changed(text, new_text, '"3.2.1"', '"3.2.2"')
-    assert parse_helm_config(new_text, HELM)["jupyter_hub"].chart_version == "3.2.2"
-
-
-def test_example_helm_config_unquoted_version_stays_unquoted() -> None:
-    text = fixture("helm-config.yaml")
-
-    new_text, old = edit_pin(text, HELM, "awms_guacamole", PinField.CHART, "0.1.29")
-
-    assert old == "0.1.28"
-    assert_one_value_changed(text, new_text, "chart_version: 0.1.28", "chart_version: 0.1.29")
-
-
-def test_example_image_config() -> None:
-    text = fixture("image-config.yaml")
-
-    new_text, old = edit_pin(text, IMAGE, "keycloak", PinField.IMAGE, "lscsde/awms-keycloak:0.1.9")
-
-    assert old == "lscsde/awms-keycloak:0.1.8"
-    assert_one_value_changed(text, new_text, "awms-keycloak:0.1.8", "awms-keycloak:0.1.9")
-
-
 @pytest.mark.parametrize(
     ("component", "old", "new", "old_written", "new_written"),
     [
@@ -146,21 +118,6 @@ def test_trailing_comment_and_other_comments_are_kept() -> None:
     assert '    chart_version: "3.2.2"  # pinned for INC-1\n' in new_text
 
 
-def test_single_quotes_are_kept_and_escaped() -> None:
-    new_text, old = edit_pin(COMMENTED, HELM, "ingress_nginx", PinField.CHART, "4.11.2'rc")
-
-    assert old == "4.11.1"
-    assert_one_value_changed(COMMENTED, new_text, "'4.11.1'", "'4.11.2''rc'")
-    assert parse_helm_config(new_text, HELM)["ingress_nginx"].chart_version == "4.11.2'rc"
-
-
-def test_double_quotes_are_escaped() -> None:
-    new_text, _ = edit_pin(COMMENTED, HELM, "jupyter_hub", PinField.CHART, 'a"b\\c')
-
-    assert_one_value_changed(COMMENTED, new_text, '"3.2.1"', '"a\\"b\\\\c"')
-    assert parse_helm_config(new_text, HELM)["jupyter_hub"].chart_version == 'a"b\\c'
-
-
 @pytest.mark.parametrize(
     ("new", "written"),
     [
@@ -197,17 +154,186 @@ def test_plain_values_stay_plain_only_when_they_read_back_as_the_same_string(
     assert parse_helm_config(new_text, HELM)["cert_manager"].chart_version == new
 
 
-def test_a_float_looking_value_is_read_and_replaced_as_written() -> None:
-    new_text, old = edit_pin(COMMENTED, HELM, "legacy", PinField.CHART, "1.11")
+FLOW = """\
+components:
+  jupyter_hub: {chart_version: 3.2.1}
+  keda: {chart_version: "2.13.1", values: {a: 1}}
+  nginx: {values: x, chart_version: 4.11.1}  # flow with a comment
+"""
 
-    assert old == "1.10"  # not 1.1
-    assert_one_value_changed(COMMENTED, new_text, "chart_version: 1.10", 'chart_version: "1.11"')
+
+def read_pin(text: str, field: PinField, component: str) -> str | None:
+    """What ``text``, the file of ``field``'s pins, says ``component`` pins."""
+    if field is PinField.CHART:
+        return parse_helm_config(text, HELM)[component].chart_version
+    if field is PinField.IMAGE:
+        return parse_image_config(text, IMAGE)[component].image
+    return parse_flux_config(text, FLUX)[component].branch
 
 
-def test_a_quoted_value_stays_quoted_for_a_number_like_value() -> None:
-    new_text, _ = edit_pin(COMMENTED, HELM, "jupyter_hub", PinField.CHART, "1.10")
+FILE_OF = {PinField.CHART: HELM, PinField.IMAGE: IMAGE, PinField.BRANCH: FLUX}
 
-    assert_one_value_changed(COMMENTED, new_text, '"3.2.1"', '"1.10"')
+
+@pytest.mark.parametrize(
+    ("text", "field", "component", "new", "old", "old_written", "new_written"),
+    [
+        # the example files
+        pytest.param(
+            fixture("helm-config.yaml"),
+            PinField.CHART,
+            "jupyter_hub",
+            "3.2.2",
+            "3.2.1",
+            '"3.2.1"',
+            '"3.2.2"',
+            id="example-helm-config-quoted-version",
+        ),
+        pytest.param(
+            fixture("helm-config.yaml"),
+            PinField.CHART,
+            "awms_guacamole",
+            "0.1.29",
+            "0.1.28",
+            "chart_version: 0.1.28",
+            "chart_version: 0.1.29",
+            id="example-helm-config-unquoted-version-stays-unquoted",
+        ),
+        pytest.param(
+            fixture("image-config.yaml"),
+            PinField.IMAGE,
+            "keycloak",
+            "lscsde/awms-keycloak:0.1.9",
+            "lscsde/awms-keycloak:0.1.8",
+            "awms-keycloak:0.1.8",
+            "awms-keycloak:0.1.9",
+            id="example-image-config",
+        ),
+        # quoting
+        pytest.param(
+            COMMENTED,
+            PinField.CHART,
+            "ingress_nginx",
+            "4.11.2'rc",
+            "4.11.1",
+            "'4.11.1'",
+            "'4.11.2''rc'",
+            id="single-quotes-are-kept-and-escaped",
+        ),
+        pytest.param(
+            COMMENTED,
+            PinField.CHART,
+            "jupyter_hub",
+            'a"b\\c',
+            "3.2.1",
+            '"3.2.1"',
+            '"a\\"b\\\\c"',
+            id="double-quotes-are-escaped",
+        ),
+        pytest.param(
+            COMMENTED,
+            PinField.CHART,
+            "legacy",
+            "1.11",
+            "1.10",  # not 1.1
+            "chart_version: 1.10",
+            'chart_version: "1.11"',
+            id="a-float-looking-value-is-read-and-replaced-as-written",
+        ),
+        pytest.param(
+            COMMENTED,
+            PinField.CHART,
+            "jupyter_hub",
+            "1.10",
+            "3.2.1",
+            '"3.2.1"',
+            '"1.10"',
+            id="a-quoted-value-stays-quoted-for-a-number-like-value",
+        ),
+        # flow style
+        pytest.param(
+            FLOW,
+            PinField.CHART,
+            "jupyter_hub",
+            "3.2.2",
+            "3.2.1",
+            "3.2.1",
+            "3.2.2",
+            id="flow-mapping-plain-value",
+        ),
+        pytest.param(
+            FLOW,
+            PinField.CHART,
+            "keda",
+            "2.14.0",
+            "2.13.1",
+            '"2.13.1"',
+            '"2.14.0"',
+            id="flow-mapping-quoted-value",
+        ),
+        pytest.param(
+            FLOW,
+            PinField.CHART,
+            "nginx",
+            "4.11,2",
+            "4.11.1",
+            "chart_version: 4.11.1}",
+            'chart_version: "4.11,2"}',
+            id="flow-mapping-value-that-needs-quotes-there",
+        ),
+        pytest.param(
+            "components:\n  jupyter_hub:\n    repository: {branch: release/0.2.105, url: x}\n",
+            PinField.BRANCH,
+            "jupyter_hub",
+            "release/0.2.106",
+            "release/0.2.105",
+            "0.2.105",
+            "0.2.106",
+            id="flux-branch-in-a-flow-repository-mapping",
+        ),
+        # anchors, tags and merges
+        pytest.param(
+            "components:\n  jupyter_hub:\n    chart_version: &hub 3.2.1\n  keda:\n    chart_version: 2\n",
+            PinField.CHART,
+            "jupyter_hub",
+            "3.2.2",
+            "3.2.1",
+            "&hub 3.2.1",
+            "&hub 3.2.2",
+            id="an-anchor-on-the-value-itself-is-kept",
+        ),
+        pytest.param(
+            "components:\n  jupyter_hub:\n    chart_version: !!str 1.10\n",
+            PinField.CHART,
+            "jupyter_hub",
+            "1.11",
+            "1.10",
+            "!!str 1.10",
+            "!!str 1.11",
+            id="a-tag-on-the-value-is-kept-and-lets-it-stay-plain",
+        ),
+        pytest.param(
+            "defaults: &defaults\n  values_file: common.yaml\n"
+            "components:\n"
+            "  jupyter_hub:\n    <<: *defaults\n    chart_version: 3.2.1\n"
+            "  keda:\n    <<: *defaults\n    chart_version: 2.13.1\n",
+            PinField.CHART,
+            "jupyter_hub",
+            "3.2.2",
+            "3.2.1",
+            "3.2.1",
+            "3.2.2",
+            id="anchored-components-elsewhere-are-untouched",
+        ),
+    ],
+)
+def test_one_value_changes_and_reads_back_as_the_new_pin(
+    *, text: str, field: PinField, component: str, new: str, old: str, old_written: str, new_written: str
+) -> None:
+    new_text, found = edit_pin(text, FILE_OF[field], component, field, new)
+
+    assert found == old
+    assert_one_value_changed(text, new_text, old_written, new_written)
+    assert read_pin(new_text, field, component) == new
 
 
 def test_crlf_line_endings_are_kept() -> None:
@@ -229,79 +355,12 @@ def test_a_byte_order_mark_is_kept() -> None:
     assert_one_value_changed(text, new_text, '"3.2.1"', '"3.2.2"')
 
 
-FLOW = """\
-components:
-  jupyter_hub: {chart_version: 3.2.1}
-  keda: {chart_version: "2.13.1", values: {a: 1}}
-  nginx: {values: x, chart_version: 4.11.1}  # flow with a comment
-"""
-
-
-def test_flow_mapping_plain_value() -> None:
-    new_text, old = edit_pin(FLOW, HELM, "jupyter_hub", PinField.CHART, "3.2.2")
-
-    assert old == "3.2.1"
-    assert_one_value_changed(FLOW, new_text, "3.2.1", "3.2.2")
-
-
-def test_flow_mapping_quoted_value() -> None:
-    new_text, _ = edit_pin(FLOW, HELM, "keda", PinField.CHART, "2.14.0")
-
-    assert_one_value_changed(FLOW, new_text, '"2.13.1"', '"2.14.0"')
-
-
-def test_flow_mapping_value_that_needs_quotes_there() -> None:
-    new_text, _ = edit_pin(FLOW, HELM, "nginx", PinField.CHART, "4.11,2")
-
-    assert_one_value_changed(FLOW, new_text, "chart_version: 4.11.1}", 'chart_version: "4.11,2"}')
-    assert parse_helm_config(new_text, HELM)["nginx"].chart_version == "4.11,2"
-
-
 def test_flow_style_components_mapping() -> None:
     text = "components: {jupyter_hub: {chart_version: 3.2.1}, keda: {chart_version: 1}}\n"
 
     new_text, _ = edit_pin(text, HELM, "keda", PinField.CHART, "2")
 
     assert new_text == 'components: {jupyter_hub: {chart_version: 3.2.1}, keda: {chart_version: "2"}}\n'
-
-
-def test_flux_branch_in_a_flow_repository_mapping() -> None:
-    text = "components:\n  jupyter_hub:\n    repository: {branch: release/0.2.105, url: x}\n"
-
-    new_text, old = edit_pin(text, FLUX, "jupyter_hub", PinField.BRANCH, "release/0.2.106")
-
-    assert old == "release/0.2.105"
-    assert_one_value_changed(text, new_text, "0.2.105", "0.2.106")
-
-
-def test_an_anchor_on_the_value_itself_is_kept() -> None:
-    text = "components:\n  jupyter_hub:\n    chart_version: &hub 3.2.1\n  keda:\n    chart_version: 2\n"
-
-    new_text, _ = edit_pin(text, HELM, "jupyter_hub", PinField.CHART, "3.2.2")
-
-    assert_one_value_changed(text, new_text, "&hub 3.2.1", "&hub 3.2.2")
-
-
-def test_a_tag_on_the_value_is_kept_and_lets_it_stay_plain() -> None:
-    text = "components:\n  jupyter_hub:\n    chart_version: !!str 1.10\n"
-
-    new_text, old = edit_pin(text, HELM, "jupyter_hub", PinField.CHART, "1.11")
-
-    assert old == "1.10"
-    assert_one_value_changed(text, new_text, "!!str 1.10", "!!str 1.11")
-
-
-def test_anchored_components_elsewhere_are_untouched() -> None:
-    text = (
-        "defaults: &defaults\n  values_file: common.yaml\n"
-        "components:\n"
-        "  jupyter_hub:\n    <<: *defaults\n    chart_version: 3.2.1\n"
-        "  keda:\n    <<: *defaults\n    chart_version: 2.13.1\n"
-    )
-
-    new_text, _ = edit_pin(text, HELM, "jupyter_hub", PinField.CHART, "3.2.2")
-
-    assert_one_value_changed(text, new_text, "3.2.1", "3.2.2")
 
 
 def test_an_empty_value_gets_the_new_one_after_its_colon() -> None:
@@ -388,13 +447,25 @@ def test_a_missing_key_is_not_added() -> None:
     assert caught.value.line == 2
 
 
-def test_a_missing_repository_branch_is_not_added() -> None:
-    with pytest.raises(PinNotFound, match="no `repository` under"):
-        edit_pin("components:\n  a:\n    other: 1\n", FLUX, "a", PinField.BRANCH, "main")
-    with pytest.raises(PinNotFound, match=re.escape("no `branch` under `components.a.repository`")):
-        edit_pin("components:\n  a:\n    repository:\n      url: x\n", FLUX, "a", PinField.BRANCH, "main")
-    with pytest.raises(PinNotFound, match="it is the single value `acme/a`"):
-        edit_pin("components:\n  a:\n    repository: acme/a\n", FLUX, "a", PinField.BRANCH, "main")
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        pytest.param("components:\n  a:\n    other: 1\n", "no `repository` under", id="no-repository"),
+        pytest.param(
+            "components:\n  a:\n    repository:\n      url: x\n",
+            re.escape("no `branch` under `components.a.repository`"),
+            id="no-branch-under-the-repository",
+        ),
+        pytest.param(
+            "components:\n  a:\n    repository: acme/a\n",
+            "it is the single value `acme/a`",
+            id="the-repository-as-a-single-value",
+        ),
+    ],
+)
+def test_a_missing_repository_branch_is_not_added(text: str, match: str) -> None:
+    with pytest.raises(PinNotFound, match=match):
+        edit_pin(text, FLUX, "a", PinField.BRANCH, "main")
 
 
 def test_an_image_written_as_a_mapping_is_refused() -> None:
@@ -413,12 +484,12 @@ def test_a_block_scalar_is_refused() -> None:
         edit_pin("components:\n  a:\n    chart_version: >\n      1.0\n", HELM, "a", PinField.CHART, "2")
 
 
-def test_a_value_shared_through_an_alias_is_refused() -> None:
+@pytest.mark.parametrize("component", ["a", "b"], ids=["the-anchor", "the-alias"])
+def test_a_value_shared_through_an_alias_is_refused(component: str) -> None:
     text = "components:\n  a:\n    chart_version: &v 1.0.0\n  b:\n    chart_version: *v\n"
 
-    for component in ("a", "b"):
-        with pytest.raises(PinNotEditable, match="shared with other entries"):
-            edit_pin(text, HELM, component, PinField.CHART, "2.0.0")
+    with pytest.raises(PinNotEditable, match="shared with other entries"):
+        edit_pin(text, HELM, component, PinField.CHART, "2.0.0")
 
 
 def test_a_component_shared_through_an_alias_is_refused() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from slackbot.sandbox.render import mrkdwn_to_text, render_message
+from slackbot.render.terminal import mrkdwn_to_text, render_message
 
 
 def mrkdwn(text: str) -> dict[str, str]:

@@ -77,11 +77,12 @@ def test_ref_rule_rejections_give_the_precise_reason(ticket: str, reason: str) -
     assert "a number like 123 or a key like INC-123" in str(error)
 
 
-def test_empty_and_blank_tickets_are_refused() -> None:
-    for ticket in ("", "   "):
-        error = refused_ticket(ticket)
-        assert error.reason == "is empty"
-        assert str(error) == "The ticket is empty; use a number like 123 or a key like INC-123."
+@pytest.mark.parametrize("ticket", ["", "   "], ids=["empty", "blank"])
+def test_empty_and_blank_tickets_are_refused(ticket: str) -> None:
+    error = refused_ticket(ticket)
+
+    assert error.reason == "is empty"
+    assert str(error) == "The ticket is empty; use a number like 123 or a key like INC-123."
 
 
 @pytest.mark.parametrize("length", [65, 199, 200, 201, 5000])
@@ -178,7 +179,8 @@ def test_bad_branch_names_give_the_precise_reason(name: str, reason: str) -> Non
     error = refused_ref(name)
 
     assert error.reason.startswith(reason)
-    assert "git branch name" in str(error) or name == ""
+    assert "git branch name" in str(error)
+    assert str(error).endswith(f" {error.reason}.")
 
 
 def test_at_is_allowed_when_not_followed_by_a_brace() -> None:

@@ -22,6 +22,13 @@ ACTIVE = "stage NOT IN ('done', 'cancelled')"
 
 
 def upgrade() -> None:
+    _create_hotfixes()
+    _create_audit_log()
+    _create_bot_state()
+    _create_leases()
+
+
+def _create_hotfixes() -> None:
     op.create_table(
         "hotfixes",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -65,6 +72,8 @@ def upgrade() -> None:
         postgresql_where=sa.text(ACTIVE),
     )
 
+
+def _create_audit_log() -> None:
     op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -83,6 +92,8 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_at", "audit_log", ["at"])
     op.create_index("ix_audit_log_ticket", "audit_log", ["ticket"])
 
+
+def _create_bot_state() -> None:
     op.create_table(
         "bot_state",
         sa.Column("key", sa.String(), nullable=False),
@@ -91,6 +102,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name="pk_bot_state"),
     )
 
+
+def _create_leases() -> None:
     op.create_table(
         "leases",
         sa.Column("name", sa.String(), nullable=False),

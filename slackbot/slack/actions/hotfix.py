@@ -1,50 +1,52 @@
-"""The buttons on a hot-fix thread's parent message: Open PR, Promote to main, Cancel."""
+"""The buttons on hot-fix messages: Open PR, Promote to main, Cancel; Snooze on reminders."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from slackbot.domain.hotfix_commands import Cancel, HotfixCommand, OpenPr, Promote
-from slackbot.services.hotfix import Actor, HotfixService
-from slackbot.slack import hotfix_blocks
-from slackbot.slack.commands.hotfix import dispatch
+from slackbot.domain.errors import UsageError
+from slackbot.domain.hotfix_commands import Cancel, HotfixCommand, OpenPr, Promote, SnoozeReminders
+from slackbot.domain.snooze import SnoozeSubject
+from slackbot.render import hotfix_blocks
+from slackbot.render.hotfix_blocks import answer_message
+from slackbot.services.access import Actor
+from slackbot.services.commands import HotfixCommands
 from slackbot.slack.errors import answers_errors
 
-_COMMANDS: dict[str, type[OpenPr | Promote | Cancel]] = {
-    hotfix_blocks.OPEN_PR: OpenPr,
-    hotfix_blocks.PROMOTE: Promote,
-    hotfix_blocks.CANCEL: Cancel,
+
+def _snooze_for_a_day(value: str) -> SnoozeReminders:
+    try:
+        return SnoozeReminders(SnoozeSubject.parse(value), timedelta(days=1))
+    except ValueError:
+        raise UsageError("That button is out of date; nothing was snoozed.") from None
+
+
+# Each button's action id, and the command its value (a ticket, or what to snooze) stands for.
+_COMMANDS: dict[str, Callable[[str], HotfixCommand]] = {
+    hotfix_blocks.OPEN_PR: lambda ticket: OpenPr(ticket=ticket),
+    hotfix_blocks.PROMOTE: lambda ticket: Promote(ticket=ticket),
+    hotfix_blocks.CANCEL: lambda ticket: Cancel(ticket=ticket),
+    hotfix_blocks.SNOOZE: _snooze_for_a_day,
 }
 
 
-def register(app: App, hotfixes: HotfixService) -> None:
-    for action_id, command_type in _COMMANDS.items():
-        app.action(action_id)(answers_errors(_handler(hotfixes, command_type)))
-
-    @app.action(hotfix_blocks.SNOOZE)
-    @answers_errors
-    def on_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        ack()
-        actor = Actor(user_id=body["user"]["id"], channel_id=(body.get("channel") or {}).get("id", ""))
-        outcome = hotfixes.snooze(action["value"], timedelta(days=1), actor)
-        respond(response_type="ephemeral", replace_original=False, text=outcome.message)
+def register(app: App, hotfixes: HotfixCommands) -> None:
+    for action_id, command_for in _COMMANDS.items():
+        app.action(action_id)(answers_errors(_handler(hotfixes, command_for)))
 
 
-def _handler(hotfixes: HotfixService, command_type: type[OpenPr | Promote | Cancel]) -> Any:
+def _handler(hotfixes: HotfixCommands, command_for: Callable[[str], HotfixCommand]) -> Any:
     def on_click(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         channel = body.get("channel") or {}
         actor = Actor(
             user_id=body["user"]["id"], channel_id=channel.get("id", ""), channel_name=channel.get("name")
         )
-        command: HotfixCommand = command_type(ticket=action["value"])
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            **dispatch(hotfixes, command, actor).as_kwargs(),
-        )
+        answer = hotfixes.handle(command_for(action["value"]), actor)
+        respond(response_type="ephemeral", replace_original=False, **answer_message(answer).as_kwargs())
 
     return on_click

@@ -1,0 +1,1 @@
+"""Slash commands: `/versions` and `/hotfix`."""

@@ -1,0 +1,1 @@
+"""Modal submissions: the start-a-hot-fix form."""

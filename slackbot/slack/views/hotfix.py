@@ -10,9 +10,10 @@ from slack_sdk import WebClient
 from slackbot.domain.errors import BotError
 from slackbot.domain.hotfix_commands import Start
 from slackbot.domain.tickets import validate_ticket
-from slackbot.services.hotfix import Actor, HotfixService
-from slackbot.slack import hotfix_blocks
-from slackbot.slack.commands.hotfix import dispatch
+from slackbot.render import hotfix_blocks
+from slackbot.render.hotfix_blocks import answer_message
+from slackbot.services.access import Actor
+from slackbot.services.commands import HotfixCommands
 from slackbot.slack.errors import user_sentence
 
 
@@ -22,14 +23,14 @@ def _value(values: dict[str, Any], block: str) -> str:
     return str(selected.get("value") or element.get("value") or "").strip()
 
 
-def register(app: App, hotfixes: HotfixService) -> None:
+def register(app: App, hotfixes: HotfixCommands) -> None:
     @app.view(hotfix_blocks.START_MODAL)
     def start_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = view["state"]["values"]
         ticket = _value(values, "ticket") or None
         if ticket:
             try:
-                validate_ticket(ticket, hotfixes.policy.ticket_pattern)
+                validate_ticket(ticket, hotfixes.ticket_pattern)
             except BotError as error:
                 ack(response_action="errors", errors={"ticket": str(error)[:150]})
                 return
@@ -44,8 +45,7 @@ def register(app: App, hotfixes: HotfixService) -> None:
             summary=_value(values, "summary"),
         )
         try:
-            message = dispatch(hotfixes, command, actor)
-            text = message.text
+            text = answer_message(hotfixes.handle(command, actor)).text
         except Exception as error:
             text = user_sentence(error)
         client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)

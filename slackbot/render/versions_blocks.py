@@ -1,68 +1,41 @@
-"""Block Kit messages, built with slack_sdk.models.blocks and kept inside Slack's limits.
-
-Every message comes with a plain-text fallback (notifications, screen readers, old clients).
-"""
+"""`/versions` answers as Block Kit: help, one environment's table, one component in detail."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
-from slack_sdk.models.blocks import (
-    Block,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
+from slack_sdk.models.blocks import Block, DividerBlock, MarkdownTextObject, SectionBlock
+
+from slackbot.domain.events import Rollout
+from slackbot.domain.rollout import ClusterView
+from slackbot.domain.versions import ComponentReport, EnvironmentVersions, Layout
+from slackbot.render.blocks import (
+    MAX_BLOCKS,
+    MAX_FIELDS,
+    MAX_MESSAGE_CHARS,
+    MAX_SECTION_TEXT,
+    Message,
+    context,
+    header,
+    link,
+    mrkdwn_escape,
+    section,
+)
+from slackbot.render.words import about, and_list
+from slackbot.services.version_queries import (
+    ComponentAnswer,
+    EnvironmentAnswer,
+    VersionsAnswer,
 )
 
-from slackbot.domain.rollout import ClusterView
-from slackbot.domain.versions import ComponentReport, EnvironmentVersions
 
-# Slack's documented limits, with a margin where Slack counts differently than we do.
-MAX_BLOCKS = 50
-MAX_SECTION_TEXT = 3000
-MAX_HEADER_TEXT = 150
-MAX_MESSAGE_CHARS = 12000  # Slack refuses (msg_blocks_too_long) somewhere above 13k in total
-MAX_FIELDS = 10
-
-
-@dataclass(frozen=True)
-class Message:
-    """A message to post or respond with: fallback text plus blocks."""
-
-    text: str
-    blocks: list[Block] = field(default_factory=list)
-
-    def as_kwargs(self) -> dict[str, Any]:
-        return {"text": self.text, "blocks": [block.to_dict() for block in self.blocks]}
-
-
-def mrkdwn_escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn reserves."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def link(url: str | None, label: str) -> str:
-    return f"<{url}|{mrkdwn_escape(label)}>" if url else mrkdwn_escape(label)
-
-
-def _header(text: str) -> HeaderBlock:
-    return HeaderBlock(text=text if len(text) <= MAX_HEADER_TEXT else text[: MAX_HEADER_TEXT - 1] + "…")
-
-
-def _context(*lines: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=line[:MAX_SECTION_TEXT]) for line in lines[:10]])
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text[:MAX_SECTION_TEXT]))
-
-
-def error_message(sentence: str) -> Message:
-    return Message(text=sentence, blocks=[_section(f":warning: {mrkdwn_escape(sentence)}")])
+def versions_message(answer: VersionsAnswer) -> Message:
+    """The reply to `/versions` (and `slackbot versions`)."""
+    if isinstance(answer, EnvironmentAnswer):
+        return environment_versions(answer.versions, commit_url=answer.commit_url)
+    if isinstance(answer, ComponentAnswer):
+        return component_detail(answer)
+    return versions_help(answer.environments, answer.components)
 
 
 def versions_help(environments: Mapping[str, Sequence[str]], components: Sequence[str]) -> Message:
@@ -79,7 +52,7 @@ def versions_help(environments: Mapping[str, Sequence[str]], components: Sequenc
     )
     return Message(
         text="Usage: /versions ENV [COMPONENT]. Environments: " + ", ".join(environments),
-        blocks=[_section(usage), _section("*Environments*\n" + "\n".join(env_lines))],
+        blocks=[section(usage), section("*Environments*\n" + "\n".join(env_lines))],
     )
 
 
@@ -103,7 +76,7 @@ def _code_sections(lines: Iterable[str], budget: int) -> tuple[list[SectionBlock
 
     def flush() -> None:
         if chunk:
-            sections.append(_section("```" + "\n".join(chunk) + "```"))
+            sections.append(section("```" + "\n".join(chunk) + "```"))
             chunk.clear()
 
     for index, raw in enumerate(lines):
@@ -120,11 +93,11 @@ def _code_sections(lines: Iterable[str], budget: int) -> tuple[list[SectionBlock
 
 
 def environment_versions(versions: EnvironmentVersions, *, commit_url: str | None) -> Message:
-    blocks: list[Block] = [_header(f"{versions.environment} — versions")]
+    blocks: list[Block] = [header(f"{versions.environment} — versions")]
     source = f"`{versions.repository}` @ `{versions.branch}`, commit {link(commit_url, versions.commit[:7])}"
-    if versions.layout == "legacy":
+    if versions.layout is Layout.LEGACY:
         source += " (legacy `deployment-config.yaml`)"
-    blocks.append(_context(f"Read from {source}"))
+    blocks.append(context(f"Read from {source}"))
     problems = [f":warning: {mrkdwn_escape(str(p))}" for p in versions.problems]
     charts = " · ".join(f"`{c.name}` {c.version or '—'}" for c in versions.core_charts)
     tail_chars = sum(len(p) for p in problems) + len(charts) + 500
@@ -132,16 +105,16 @@ def environment_versions(versions: EnvironmentVersions, *, commit_url: str | Non
     blocks.extend(tables[: MAX_BLOCKS - 6])
     if left_out:
         blocks.append(
-            _context(
+            context(
                 f"…and {left_out} more components: ask for one with "
                 f"`/versions {versions.environment} COMPONENT`, or run `slackbot versions "
                 f"{versions.environment} --json`."
             )
         )
     if charts:
-        blocks.append(_section(f"*Core charts:* {charts}"))
+        blocks.append(section(f"*Core charts:* {charts}"))
     if problems:
-        blocks.append(_context(*problems))
+        blocks.append(context(*problems))
     text = (
         f"{versions.environment} runs {len(versions.components)} components "
         f"(from {versions.branch} at {versions.commit[:7]})"
@@ -149,17 +122,14 @@ def environment_versions(versions: EnvironmentVersions, *, commit_url: str | Non
     return Message(text=text, blocks=blocks[:MAX_BLOCKS])
 
 
-def _rollout_sentence(report: ComponentReport) -> str:
+def _rollout_sentence(report: ComponentReport, rollout: Rollout) -> str:
     c, env = report.component, report.environment.environment
     if not c.branch:
         return f"No branch is pinned for `{c.name}` in {env}."
-    everyone = [env, *report.shared_with]
-    names = " and ".join(
-        [", ".join(f"*{e}*" for e in everyone[:-1]), f"*{everyone[-1]}*"]
-        if len(everyone) > 1
-        else [f"*{env}*"]
+    names = and_list([f"*{e}*" for e in rollout.environments])
+    sentence = (
+        f"Merging into `{mrkdwn_escape(c.branch)}` rolls out to {names} within about {about(rollout.within)}."
     )
-    sentence = f"Merging into `{mrkdwn_escape(c.branch)}` rolls out to {names} within about 10 minutes."
     if not report.shared_with:
         sentence += " No other environment uses this branch."
     if report.unreadable:
@@ -183,14 +153,14 @@ def _cluster_field(cluster: ClusterView) -> str:
     return f"*In the cluster*\n{text}"
 
 
-def component_detail(
-    report: ComponentReport,
-    *,
-    repo_url: str | None,
-    branch_url: str | None,
-    commit_url: str | None,
-    cluster: ClusterView | None = None,
-) -> Message:
+def component_detail(answer: ComponentAnswer) -> Message:
+    report, repo_url, branch_url, commit_url = (
+        answer.report,
+        answer.repo_url,
+        answer.branch_url,
+        answer.commit_url,
+    )
+    cluster = answer.cluster
     c, env = report.component, report.environment
     head = report.release_head
     if head is not None:
@@ -210,19 +180,19 @@ def component_detail(
     if cluster is not None:
         fields.append(_cluster_field(cluster))
     blocks: list[Block] = [
-        _header(f"{c.name} in {env.environment}"),
+        header(f"{c.name} in {env.environment}"),
         SectionBlock(fields=[MarkdownTextObject(text=f[:2000]) for f in fields[:MAX_FIELDS]]),
-        _section(_rollout_sentence(report)),
+        section(_rollout_sentence(report, answer.rollout)),
     ]
     if c.extra:
         extras = "\n".join(f"{mrkdwn_escape(k)}: {mrkdwn_escape(v)}" for k, v in sorted(c.extra.items()))
-        blocks.append(_section(f"*Other settings*\n```{extras}```"))
+        blocks.append(section(f"*Other settings*\n```{extras}```"))
     blocks.append(DividerBlock())
     blocks.append(
-        _context(f"Read from `{env.repository}` @ `{env.branch}`, commit {link(commit_url, env.commit[:7])}")
+        context(f"Read from `{env.repository}` @ `{env.branch}`, commit {link(commit_url, env.commit[:7])}")
     )
     if env.problems:
-        blocks.append(_context(*(f":warning: {mrkdwn_escape(str(p))}" for p in env.problems)))
+        blocks.append(context(*(f":warning: {mrkdwn_escape(str(p))}" for p in env.problems)))
     text = (
         f"{c.name} in {env.environment}: branch {c.branch or '—'}, chart {c.chart_version or '—'}, "
         f"image {c.image or '—'}"

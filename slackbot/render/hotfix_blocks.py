@@ -1,4 +1,4 @@
-"""Block Kit for hot-fixes: the thread's parent message, status lists, the start modal."""
+"""Block Kit for hot-fixes: the thread's parent message, status lists, the start modal, reminders."""
 
 from __future__ import annotations
 
@@ -22,63 +22,54 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from slackbot.domain.followup import PendingBackmerge
-from slackbot.domain.hotfix import Hotfix, Kind, Stage
-from slackbot.slack.blocks import Message, link, mrkdwn_escape
+from slackbot.domain.events import BackmergeReminder, ChannelPost, Digest
+from slackbot.domain.followup import RolloutState
+from slackbot.domain.hotfix import Hotfix, Kind, Stage, StepState
+from slackbot.domain.hotfix_commands import usage
+from slackbot.domain.snooze import SnoozeSubject
+from slackbot.domain.views import ThreadView
+from slackbot.render.blocks import Message, link, mrkdwn_escape
+from slackbot.render.words import channel_post_text, reminder_text, rolls_out, sentence, who
+from slackbot.services.outcome import Answer, HelpText, StartForm, StatusList
 
 OPEN_PR = "hotfix_open_pr"
 PROMOTE = "hotfix_promote"
 CANCEL = "hotfix_cancel"
 START_MODAL = "hotfix_start"
 
-_STEPS: tuple[tuple[Stage, str], ...] = (
-    (Stage.BRANCHED, "branch"),
-    (Stage.PR_OPEN, "pull request"),
-    (Stage.MERGED, "merged"),
-    (Stage.BACKMERGE_OPEN, "back-merge PR"),
-    (Stage.DONE, "back-merged"),
-)
-_ORDER = [Stage.STARTING, *(stage for stage, _ in _STEPS)]
+_STEP_LABELS = {
+    Stage.BRANCHED: "branch",
+    Stage.PR_OPEN: "pull request",
+    Stage.MERGED: "merged",
+    Stage.BACKMERGE_OPEN: "back-merge PR",
+    Stage.DONE: "back-merged",
+}
+_STEP_MARKS = {
+    StepState.DONE: ":white_check_mark:",
+    StepState.CURRENT: ":hourglass_flowing_sand:",
+    StepState.TODO: ":white_square:",
+}
 
 
 def progress(hotfix: Hotfix) -> str:
     """The lifecycle at a glance: ✅ done steps, ⏳ the current one, ◻ what is left."""
     if hotfix.stage is Stage.CANCELLED:
         return ":no_entry_sign: cancelled (nothing was deleted)"
-    steps = _STEPS if hotfix.needs_backmerge else _STEPS[:3]
-    reached = _ORDER.index(hotfix.stage) if hotfix.stage in _ORDER else len(_ORDER)
-    if not hotfix.needs_backmerge and hotfix.stage is Stage.DONE:
-        reached = _ORDER.index(Stage.MERGED)
-    marks = []
-    for stage, label in steps:
-        index = _ORDER.index(stage)
-        mark = (
-            ":white_check_mark:"
-            if index <= reached
-            else ":hourglass_flowing_sand:"
-            if index == reached + 1
-            else ":white_square:"
-        )
-        marks.append(f"{mark} {label}")
-    return "  →  ".join(marks)
+    return "  →  ".join(f"{_STEP_MARKS[state]} {_STEP_LABELS[step]}" for step, state in hotfix.steps())
 
 
 _ROLLOUT_MARKS = {
-    "rolled_out": ":white_check_mark: rolled out",
-    "waiting": ":hourglass_flowing_sand: rolling out",
-    "late": ":warning: late",
-    "failed": ":x: failed",
-    "unknown": ":grey_question: not watched (no probe)",
+    RolloutState.ROLLED_OUT: ":white_check_mark: rolled out",
+    RolloutState.WAITING: ":hourglass_flowing_sand: rolling out",
+    RolloutState.LATE: ":warning: late",
+    RolloutState.FAILED: ":x: failed",
+    RolloutState.UNKNOWN: ":grey_question: not watched (no probe)",
 }
 
 
-def rollout_line(links: Mapping[str, str]) -> str:
-    """Each environment's roll-out, from the ``rollout:<env>`` entries the service adds once merged."""
-    parts = [
-        f"{key.removeprefix('rollout:')} {_ROLLOUT_MARKS.get(state, state)}"
-        for key, state in links.items()
-        if key.startswith("rollout:")
-    ]
+def rollout_line(rollouts: Mapping[str, RolloutState]) -> str:
+    """Each environment's roll-out, once merged."""
+    parts = [f"{environment} {_ROLLOUT_MARKS[state]}" for environment, state in rollouts.items()]
     return "Roll-out: " + " · ".join(parts) if parts else ""
 
 
@@ -87,31 +78,20 @@ def title(hotfix: Hotfix) -> str:
     return f"Hot-fix {hotfix.ticket} — {what} in {hotfix.environment}"
 
 
-def _rollout(hotfix: Hotfix) -> str:
-    environments = list(hotfix.rollout_environments) or [hotfix.environment]
-    names = " and ".join(
-        [", ".join(environments[:-1]), environments[-1]] if len(environments) > 1 else environments
-    )
-    return (
-        f"Merging into `{mrkdwn_escape(hotfix.base_branch)}` rolls out to *{names}* within about 10 minutes."
-    )
-
-
-def thread_message(hotfix: Hotfix, links: Mapping[str, str]) -> Message:
+def thread_message(view: ThreadView) -> Message:
     """The thread's parent message, edited in place as the hot-fix moves on."""
-    base = f"{link(links.get('base'), hotfix.base_branch)} @ {link(links.get('base_commit'), (hotfix.base_sha or '')[:7])}"
+    hotfix, links = view.hotfix, view.links
+    base = f"{link(links.base, hotfix.base_branch)} @ {link(links.base_commit, (hotfix.base_sha or '')[:7])}"
     fields = [
-        f"*Repository*\n{link(links.get('repository'), hotfix.repository)}",
+        f"*Repository*\n{link(links.repository, hotfix.repository)}",
         f"*Base*\n{base}",
-        f"*Branch*\n{link(links.get('branch'), hotfix.branch)} ({link(links.get('compare'), 'compare')})",
-        f"*Started by*\n<@{hotfix.started_by}>"
-        if not hotfix.started_by.startswith("cli:")
-        else f"*Started by*\n{hotfix.started_by}",
+        f"*Branch*\n{link(links.branch, hotfix.branch)} ({link(links.compare, 'compare')})",
+        f"*Started by*\n{who(hotfix.started_by)}",
     ]
     if hotfix.pull:
         fields.append(f"*Pull request*\n{link(hotfix.pull.url, f'#{hotfix.pull.number}')}")
     if hotfix.merge_sha:
-        fields.append(f"*Merge commit*\n{link(links.get('merge_commit'), hotfix.merge_sha[:7])}")
+        fields.append(f"*Merge commit*\n{link(links.merge_commit, hotfix.merge_sha[:7])}")
     if hotfix.backmerge:
         fields.append(f"*Back-merge*\n{link(hotfix.backmerge.url, f'#{hotfix.backmerge.number}')}")
     if hotfix.pin:
@@ -121,16 +101,17 @@ def thread_message(hotfix: Hotfix, links: Mapping[str, str]) -> Message:
     blocks: list[Block] = [HeaderBlock(text=title(hotfix)[:150])]
     if hotfix.summary:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=mrkdwn_escape(hotfix.summary)[:2900])))
+    alarm = ":rotating_light: " if len(hotfix.rollout_environments) > 1 else ""
     blocks += [
         SectionBlock(fields=[MarkdownTextObject(text=f) for f in fields[:10]]),
         SectionBlock(
             text=MarkdownTextObject(
-                text=(":rotating_light: " if len(hotfix.rollout_environments) > 1 else "") + _rollout(hotfix)
+                text=alarm + rolls_out(view.rollout, f"Merging into `{mrkdwn_escape(hotfix.base_branch)}`")
             )
         ),
         ContextBlock(elements=[MarkdownTextObject(text=progress(hotfix))]),
     ]
-    rollout = rollout_line(links)
+    rollout = rollout_line(view.rollouts)
     if rollout:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=rollout)]))
     buttons = _buttons(hotfix)
@@ -167,9 +148,25 @@ def _buttons(hotfix: Hotfix) -> list[ButtonElement]:
     return buttons
 
 
-def status_list(hotfixes: Sequence[tuple[Hotfix, Mapping[str, str], str | None]]) -> Message:
-    """Hot-fixes with their stage and links: (hot-fix, links, thread permalink)."""
-    if not hotfixes:
+def answer_message(answer: Answer) -> Message:
+    """What a `/hotfix` command answers the person who asked, whichever way they asked."""
+    if isinstance(answer, HelpText):
+        return Message(text=usage(), blocks=[])
+    if isinstance(answer, StatusList):
+        return status_list(answer.views)
+    if isinstance(answer, StartForm):
+        return Message(
+            text="`/hotfix` alone opens a form in Slack; elsewhere, name the environment and component."
+        )
+    text = sentence(answer.reply)
+    if answer.thread_link:
+        text += f" {link(answer.thread_link, 'Open the thread')}."
+    return Message(text=text, blocks=[])
+
+
+def status_list(views: Sequence[ThreadView]) -> Message:
+    """Hot-fixes with their stage and links."""
+    if not views:
         return Message(
             text="No active hot-fixes.",
             blocks=[
@@ -180,11 +177,12 @@ def status_list(hotfixes: Sequence[tuple[Hotfix, Mapping[str, str], str | None]]
                 )
             ],
         )
-    blocks: list[Block] = [HeaderBlock(text=f"Hot-fixes ({len(hotfixes)})")]
-    for hotfix, links, thread in hotfixes[:15]:
+    blocks: list[Block] = [HeaderBlock(text=f"Hot-fixes ({len(views)})")]
+    for view in views[:15]:
+        hotfix, thread = view.hotfix, view.thread_link
         parts = [f"*{mrkdwn_escape(hotfix.ticket)}* — {mrkdwn_escape(title(hotfix).split(' — ', 1)[1])}"]
         parts.append(
-            f"`{mrkdwn_escape(hotfix.branch)}` → `{mrkdwn_escape(hotfix.base_branch)}` in {link(links.get('repository'), hotfix.repository)}"
+            f"`{mrkdwn_escape(hotfix.branch)}` → `{mrkdwn_escape(hotfix.base_branch)}` in {link(view.links.repository, hotfix.repository)}"
         )
         extras = [link(hotfix.pull.url, f"PR #{hotfix.pull.number}")] if hotfix.pull else []
         if hotfix.backmerge:
@@ -196,21 +194,21 @@ def status_list(hotfixes: Sequence[tuple[Hotfix, Mapping[str, str], str | None]]
         blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(parts))))
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=progress(hotfix))]))
         blocks.append(DividerBlock())
-    if len(hotfixes) > 15:
+    if len(views) > 15:
         blocks.append(
             ContextBlock(
                 elements=[
                     MarkdownTextObject(
-                        text=f"…and {len(hotfixes) - 15} more: `slackbot hotfix status --json` lists all."
+                        text=f"…and {len(views) - 15} more: `slackbot hotfix status --json` lists all."
                     )
                 ]
             )
         )
-    text = "Hot-fixes: " + ", ".join(f"{h.ticket} ({h.stage.value})" for h, _, _ in hotfixes)
+    text = "Hot-fixes: " + ", ".join(f"{v.hotfix.ticket} ({v.hotfix.stage.value})" for v in views)
     return Message(text=text, blocks=blocks[:50])
 
 
-def start_modal(environments: Sequence[str], components: Sequence[str], channel_id: str) -> View:
+def start_modal(form: StartForm, channel_id: str) -> View:
     """The form `/hotfix` alone opens: environment and component from config, ticket, summary."""
 
     def select(block_id: str, label: str, names: Sequence[str]) -> InputBlock:
@@ -232,8 +230,8 @@ def start_modal(environments: Sequence[str], components: Sequence[str], channel_
         submit=PlainTextObject(text="Start"),
         close=PlainTextObject(text="Cancel"),
         blocks=[
-            select("environment", "Environment", environments),
-            select("component", "Component", [*components, "core"]),
+            select("environment", "Environment", form.environments),
+            select("component", "Component", form.components),
             InputBlock(
                 block_id="ticket",
                 label="Ticket",
@@ -254,23 +252,26 @@ def start_modal(environments: Sequence[str], components: Sequence[str], channel_
 SNOOZE = "reminder_snooze"
 
 
-def _snooze_button(key: str) -> ButtonElement:
-    return ButtonElement(text="Snooze 1 day", action_id=SNOOZE, value=key)
+def _snooze_button(subject: SnoozeSubject) -> ButtonElement:
+    return ButtonElement(text="Snooze 1 day", action_id=SNOOZE, value=subject.key)
 
 
-def reminder_message(text: str, snooze_key: str) -> Message:
+def reminder_message(reminder: BackmergeReminder) -> Message:
     """A back-merge reminder in a hot-fix thread, with a button to snooze it."""
+    text = reminder_text(reminder)
     return Message(
         text=text,
         blocks=[
             SectionBlock(text=MarkdownTextObject(text=text[:2900])),
-            ActionsBlock(block_id="reminder", elements=[_snooze_button(snooze_key)]),
+            ActionsBlock(block_id="reminder", elements=[_snooze_button(reminder.item.snooze_subject)]),
         ],
     )
 
 
-def digest_message(text: str, items: Sequence[PendingBackmerge]) -> Message:
+def channel_message(post: ChannelPost) -> Message:
     """Pending back-merges the team owes, one section each: repository, branch, commits, age, PR."""
+    text = channel_post_text(post)
+    items = post.items if isinstance(post, Digest) else (post.item,)
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text[:2900]))]
     for item in items[:15]:
         age = f", oldest from {item.oldest_commit_at:%Y-%m-%d}" if item.oldest_commit_at else ""
@@ -278,14 +279,14 @@ def digest_message(text: str, items: Sequence[PendingBackmerge]) -> Message:
             link(item.pull.url, f"back-merge PR #{item.pull.number}") if item.pull else "no back-merge PR yet"
         )
         where = f" (pinned by {', '.join(item.environments)})" if item.environments else ""
-        who = f" — {item.hotfix.ticket}, <@{item.hotfix.started_by}>" if item.hotfix else ""
+        by = f" — {item.hotfix.ticket}, {who(item.hotfix.started_by)}" if item.hotfix else ""
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f"*{mrkdwn_escape(item.repository)}* `{mrkdwn_escape(item.branch)}`{where}{who}\n"
+                    text=f"*{mrkdwn_escape(item.repository)}* `{mrkdwn_escape(item.branch)}`{where}{by}\n"
                     f"{item.ahead_by} commit(s) ahead of main{age} · {pull}"
                 ),
-                accessory=_snooze_button(item.key),
+                accessory=_snooze_button(item.snooze_subject),
             )
         )
     if len(items) > 15:

@@ -1,0 +1,46 @@
+"""A loopback stand-in for Slack's servers.
+
+Production, the demo and the tests run the same Bolt app; only Slack is replaced. The bot's
+``WebClient(base_url=emulator.api_url)`` talks to the Web API served here, ``respond()`` posts to
+the ``response_url`` handed out here, and ``SocketModeHandler`` connects to the websocket served
+here. The emulator keeps a small model of the workspace (channels, users, user groups, messages,
+threads, views) so tests can assert on what a person would see.
+
+The parts:
+
+* ``emulator`` — ``SlackEmulator``, the facade composing the parts below (start/stop, the
+  test-facing API, ``wait_for`` and ``dump``).
+* ``model`` — the records: ``Message``, ``Post``, ``ApiCall``, channels, users, user groups,
+  ``SlackApiFailure``, ``HttpReply``, ``JsonDict``.
+* ``state`` — ``Workspace``: the shared state, lock and clock, and the lookups with Slack's errors.
+* ``blockkit`` — Block Kit and message limits and their checks.
+* ``server`` — the HTTP server (the sandbox's ``LoopbackServer``) and its routing.
+* ``web_api`` — the Web API's front door: arguments, dispatch, rate limits, the call log.
+* ``auth`` — tokens and auth.test; ``chat`` — chat.* and reactions.add; ``conversations`` —
+  conversations.info/history; ``directory`` — users.info and usergroups.*; ``views`` — trigger
+  ids, views.open/update.
+* ``response_urls`` — response_url hooks (5 posts, 30 minutes) and slash command acks.
+* ``socket_mode`` — apps.connections.open and the Socket Mode websocket.
+
+Decisions worth knowing:
+
+* Channels and users are *permissive until modelled*: while no channel was added, any channel id
+  is accepted (and remembered); once one was added, unknown channels answer ``channel_not_found``.
+  The same rule applies to users (``user_not_found``).
+* ``thread_ts`` must name an existing top-level message in that channel, else
+  ``thread_not_found``. Real Slack sometimes accepts a bad ``thread_ts`` and files the reply where
+  nobody sees it; failing loudly here catches that bug in tests.
+* Block Kit limits are enforced as Slack does (``invalid_blocks``, ``msg_blocks_too_long``,
+  ``msg_too_long``); views answer ``invalid_arguments``.
+* A ``response_url`` takes at most 5 posts and lives 30 minutes; afterwards it answers HTTP 404
+  with ``used_url`` / ``expired_url``. Invalid content answers HTTP 400 (``invalid_blocks`` ...).
+  Bodies are JSON ``{"ok": ...}``. Slack documents the 5-in-30-minutes rule but not these error
+  names; they are our best knowledge.
+* Only what the bot and its tests use is emulated: other Web API methods answer
+  ``unknown_method``.
+"""
+
+from slackbot.sandbox.slack_emulator.emulator import SlackEmulator
+from slackbot.sandbox.slack_emulator.model import JsonDict, Message
+
+__all__ = ["JsonDict", "Message", "SlackEmulator"]

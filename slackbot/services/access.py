@@ -1,0 +1,102 @@
+"""Who may steer hot-fixes, from where, and for which ticket: the rules every command checks first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from slackbot.domain.errors import NotPermitted, UsageError
+from slackbot.domain.events import Rollout
+from slackbot.domain.tickets import (
+    DEFAULT_BRANCH_TEMPLATE,
+    DEFAULT_TICKET_PATTERN,
+    ticket_from_channel,
+    validate_ticket,
+)
+from slackbot.services.ports import Directory
+
+DEFAULT_ROLLOUT_DEADLINE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asked, and from where."""
+
+    user_id: str
+    channel_id: str = ""
+    channel_name: str | None = None
+    via: str = "slack"  # "slack" or "cli" (an operator with the bot's own credentials)
+
+    @property
+    def name(self) -> str:
+        return self.user_id if self.via == "slack" else f"cli:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class HotfixPolicy:
+    core_repository: str
+    branch_template: str = DEFAULT_BRANCH_TEMPLATE
+    ticket_pattern: str = DEFAULT_TICKET_PATTERN
+    channel_pattern: str = "^inc-"
+    channels: tuple[str, ...] = ()
+    allowed_users: tuple[str, ...] = ()
+    allowed_usergroups: tuple[str, ...] = ()
+    main_branch: str = "main"
+    # How long Flux may take to apply a merge, per environment (``rollout_deadline``).
+    rollout_deadlines: Mapping[str, timedelta] = field(default_factory=dict)
+
+    def rollout(self, environments: tuple[str, ...], fallback: str) -> Rollout:
+        """Where a merge rolls out (``fallback`` when no environment is known) and how soon."""
+        names = environments or (fallback,)
+        within = max(self.rollout_deadlines.get(name, DEFAULT_ROLLOUT_DEADLINE) for name in names)
+        return Rollout(environments=names, within=within)
+
+
+class Access:
+    """Hot-fixes start only in incident channels, and only by permitted people."""
+
+    def __init__(self, policy: HotfixPolicy, directory: Directory) -> None:
+        self.policy = policy
+        self.directory = directory
+
+    def authorize(self, actor: Actor) -> None:
+        if actor.via == "cli":
+            return  # an operator holding the bot's credentials
+        channel_name = actor.channel_name or self.directory.channel_name(actor.channel_id) or ""
+        in_incident = actor.channel_id in self.policy.channels or bool(
+            re.search(self.policy.channel_pattern, channel_name)
+        )
+        if not in_incident:
+            raise NotPermitted(
+                "`/hotfix` works only in incident channels (names matching "
+                f"`{self.policy.channel_pattern}`"
+                + (" or the configured channels" if self.policy.channels else "")
+                + "); nothing was changed. Run it in the incident's channel."
+            )
+        self.authorize_person(actor)
+
+    def authorize_person(self, actor: Actor) -> None:
+        """Only permitted people steer hot-fixes (anywhere, e.g. snoozing from the team channel)."""
+        if actor.via == "cli" or actor.user_id in self.policy.allowed_users:
+            return
+        for group in self.policy.allowed_usergroups:
+            if actor.user_id in self.directory.usergroup_members(group):
+                return
+        groups = ", ".join(f"@{g}" for g in self.policy.allowed_usergroups)
+        raise NotPermitted(
+            "You are not allowed to run hot-fixes; nothing was changed. Ask a platform admin to add you to "
+            "`hotfix.allowed_users`" + (f" or to {groups}" if groups else "") + "."
+        )
+
+    def ticket_for(self, typed: str | None, actor: Actor) -> str:
+        if typed:
+            return validate_ticket(typed, self.policy.ticket_pattern)
+        from_channel = ticket_from_channel(actor.channel_name or "", self.policy.ticket_pattern)
+        if from_channel:
+            return validate_ticket(from_channel, self.policy.ticket_pattern)
+        raise UsageError(
+            "Which ticket is this for? This channel's name has no incident number, so add one: "
+            "`/hotfix prod jupyter_hub INC-123 what is broken`."
+        )

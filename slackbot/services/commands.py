@@ -1,0 +1,111 @@
+"""One entry for a parsed `/hotfix` command, whichever surface it came from.
+
+Slack's slash command, its buttons and its modal, and the command line all build the same
+command objects (:mod:`slackbot.domain.hotfix_commands`) and hand them to :meth:`HotfixCommands.handle`,
+which looks the handler up by the command's type. Every attempt, refused or not, lands in the
+audit log; the answer is data (:mod:`slackbot.services.outcome`) that each surface words itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from slackbot.domain.errors import UsageError
+from slackbot.domain.hotfix_commands import (
+    Cancel,
+    Help,
+    HotfixCommand,
+    OpenModal,
+    OpenPr,
+    Promote,
+    Snooze,
+    SnoozeReminders,
+    Start,
+    Status,
+    TicketCommand,
+)
+from slackbot.domain.snooze import SnoozeSubject
+from slackbot.domain.tickets import ticket_from_channel
+from slackbot.services.access import Access, Actor
+from slackbot.services.backmerge import Backmerges
+from slackbot.services.outcome import Answer, HelpText, StartForm
+from slackbot.services.pulls import PullRequests
+from slackbot.services.records import HotfixRecords
+from slackbot.services.reminders import Snoozes
+from slackbot.services.starting import CORE_COMPONENT, HotfixStarter
+from slackbot.services.tracking import HotfixTracker
+from slackbot.services.versions import VersionService
+
+C = TypeVar("C")
+Handler = Callable[[C, Actor], Answer]
+
+
+class HotfixCommands:
+    def __init__(
+        self,
+        *,
+        starter: HotfixStarter,
+        pulls: PullRequests,
+        backmerges: Backmerges,
+        tracker: HotfixTracker,
+        snoozes: Snoozes,
+        records: HotfixRecords,
+        access: Access,
+        versions: VersionService,
+    ) -> None:
+        self.records = records
+        self.access = access
+        self.versions = versions
+        self._handlers: dict[type[Any], Handler[Any]] = {}
+        # Each audited command: its handler, and its name in the audit log.
+        self._on(Start, "start", starter.start)
+        self._on(OpenPr, "pr", lambda c, actor: pulls.open_pr(c.ticket, actor))
+        self._on(Promote, "promote", lambda c, actor: backmerges.promote(c.ticket, actor))
+        self._on(Cancel, "cancel", lambda c, actor: tracker.cancel(c.ticket, actor))
+        self._on(
+            Snooze,
+            "snooze",
+            lambda c, actor: snoozes.snooze(SnoozeSubject.of_hotfix(c.ticket), c.duration, actor),
+        )
+        self._on(SnoozeReminders, "snooze", lambda c, actor: snoozes.snooze(c.subject, c.duration, actor))
+        # Questions: nothing changes, nothing to audit.
+        self._handlers[Help] = lambda _c, _actor: HelpText()
+        self._handlers[Status] = lambda c, _actor: tracker.status(c.ticket)
+        self._handlers[OpenModal] = lambda _c, actor: self._start_form(actor)
+
+    @property
+    def ticket_pattern(self) -> str:
+        return self.access.policy.ticket_pattern
+
+    def handle(self, command: HotfixCommand, actor: Actor) -> Answer:
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            raise UsageError("I don't know that `/hotfix` command; `/hotfix help` lists them.")
+        return handler(command, actor)
+
+    def _on(self, kind: type[C], action: str, handler: Handler[C]) -> None:
+        def audited(command: C, actor: Actor) -> Answer:
+            try:
+                return handler(command, actor)
+            except Exception as error:
+                self.records.audit_failure(actor, action, _ticket(command, actor), error)
+                raise
+
+        self._handlers[kind] = cast(Handler[Any], audited)
+
+    def _start_form(self, actor: Actor) -> StartForm:
+        self.access.authorize(actor)
+        return StartForm(
+            environments=tuple(self.versions.environments),
+            components=(*self.versions.catalog, CORE_COMPONENT),
+        )
+
+
+def _ticket(command: object, actor: Actor) -> str:
+    """The ticket an audit row names, as typed (or from the channel, for a start)."""
+    if isinstance(command, Start):
+        return command.ticket or ticket_from_channel(actor.channel_name or "") or "?"
+    if isinstance(command, SnoozeReminders):
+        return command.subject.key
+    return command.ticket if isinstance(command, TicketCommand) else "?"

@@ -1,0 +1,267 @@
+"""Starting a hot-fix: plan it from what the environment pins, record the intent, cut the branch.
+
+The hot-fix is stored (stage ``starting``, with its base commit) *before* its branch is created,
+so a retry finds the record and adopts the branch if it exists on that base; "already exists"
+from GitHub (a retried POST, a double click, a second person) is success once the existing branch
+is shown to have been cut from the base. Three kinds of plan share one record:
+
+- a *component* hot-fix branches from the release branch the environment pins;
+- a *core* hot-fix branches from the environment's own branch of the core repository;
+- a *pin* hot-fix changes one value in a core file, through a pull request into the environment branch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from slackbot.domain.core_files import CorePaths
+from slackbot.domain.errors import OUTSIDE_FAILURES, Conflict, NotFound, UsageError, unfinished
+from slackbot.domain.events import AlreadyStarted, BranchCut, Started
+from slackbot.domain.hotfix import DuplicateHotfix, Hotfix, Kind, PinChange, Stage
+from slackbot.domain.hotfix_commands import Start
+from slackbot.domain.pin_edit import PinUnchanged, edit_pin, pin_path
+from slackbot.domain.tickets import hotfix_branch
+from slackbot.domain.versions import FileRef, Layout
+from slackbot.render import pull_requests as texts
+from slackbot.services.access import Actor, HotfixPolicy
+from slackbot.services.outcome import Outcome
+from slackbot.services.pulls import PullRequests
+from slackbot.services.step import LifecycleStep
+from slackbot.services.versions import VersionService
+
+CORE_COMPONENT = "core"
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A start request once its names are resolved: what every kind of hot-fix plan shares."""
+
+    environment: str
+    command: Start
+    ticket: str
+    branch: str
+    actor: Actor
+
+    def hotfix(
+        self,
+        *,
+        kind: Kind,
+        component: str,
+        repository: str,
+        base_branch: str,
+        rollout_environments: tuple[str, ...],
+        base_sha: str | None = None,
+        pin: PinChange | None = None,
+    ) -> Hotfix:
+        return Hotfix(
+            ticket=self.ticket,
+            kind=kind,
+            environment=self.environment,
+            component=component,
+            repository=repository,
+            base_branch=base_branch,
+            branch=self.branch,
+            started_by=self.actor.name,
+            channel_id=self.actor.channel_id,
+            summary=self.command.summary,
+            base_sha=base_sha,
+            rollout_environments=rollout_environments,
+            pin=pin,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class HotfixStarter(LifecycleStep):
+    versions: VersionService
+    pulls: PullRequests
+    policy: HotfixPolicy
+    paths: CorePaths
+
+    def start(self, command: Start, actor: Actor) -> Outcome:
+        self.access.authorize(actor)
+        environment = self.versions.resolve_environment(command.environment)
+        ticket = self.access.ticket_for(command.ticket, actor)
+        branch = hotfix_branch(ticket, self.policy.branch_template)
+        asked = _Asked(environment, command, ticket, branch, actor)
+        plan = self._plan_pin(asked) if command.pin is not None else self._plan_branch(asked)
+        hotfix, adopted = self._record(plan, actor)
+        if adopted is not None:
+            return adopted
+        return self._finish(hotfix, actor)
+
+    # -- planning -------------------------------------------------------------------------------
+
+    def _plan_branch(self, asked: _Asked) -> Hotfix:
+        environment = asked.environment
+        if asked.command.component.lower() == CORE_COMPONENT:
+            base = self.versions.environments[environment].branch
+            return asked.hotfix(
+                kind=Kind.CORE,
+                component=CORE_COMPONENT,
+                repository=self.policy.core_repository,
+                base_branch=base,
+                rollout_environments=self._environments_on_core_branch(base),
+            )
+        report = self.versions.component(environment, asked.command.component)
+        pins = report.component
+        if not pins.repository:
+            raise UsageError(
+                f"I don't know `{pins.name}`'s flux repository: add `repository:` for it under "
+                "`components:` in the bot's configuration."
+            )
+        if not pins.branch:
+            raise NotFound(
+                f"{environment} pins no branch for `{pins.name}`, so there is nothing to branch from."
+            )
+        return asked.hotfix(
+            kind=Kind.COMPONENT,
+            component=pins.name,
+            repository=pins.repository,
+            base_branch=pins.branch,
+            rollout_environments=(environment, *report.shared_with),
+        )
+
+    def _plan_pin(self, asked: _Asked) -> Hotfix:
+        pin, environment = asked.command.pin, asked.environment
+        assert pin is not None
+        deployed = self.versions.environment(environment)
+        component = self.versions.resolve_component(asked.command.component, deployed)
+        if deployed.layout is not Layout.SPLIT:
+            raise UsageError(
+                f"{environment} uses the legacy `{self.paths.legacy}`; change its pins by hand "
+                "(pin hot-fixes edit the split `core/*-config.yaml` files only)."
+            )
+        path = pin_path(pin.field, self.paths)
+        base = deployed.branch
+        found = self.forge.read_file(self.policy.core_repository, path, deployed.commit)
+        if found is None:
+            raise NotFound(f"`{path}` does not exist on `{base}`; a pin can only change an existing file.")
+        ref = FileRef(self.policy.core_repository, base, path)
+        _, old = edit_pin(found.text, ref, component, pin.field, pin.value)
+        return asked.hotfix(
+            kind=Kind.PIN,
+            component=component,
+            repository=self.policy.core_repository,
+            base_branch=base,
+            base_sha=deployed.commit,
+            rollout_environments=self._environments_on_core_branch(base),
+            pin=PinChange(field=pin.field, path=path, old=old, new=pin.value),
+        )
+
+    def _environments_on_core_branch(self, branch: str) -> tuple[str, ...]:
+        return tuple(name for name, env in self.versions.environments.items() if env.branch == branch)
+
+    # -- recording the intent ----------------------------------------------------------------------
+
+    def _record(self, plan: Hotfix, actor: Actor) -> tuple[Hotfix, Outcome | None]:
+        """Store the intent (or find it); an active hot-fix past its first step is reported, not redone."""
+        store = self.records.store
+        existing = [h for h in store.find(plan.ticket) if h.repository == plan.repository]
+        if not existing:
+            base_sha = plan.base_sha or self.forge.branch_head(plan.repository, plan.base_branch).sha
+            try:
+                return store.add(replace(plan, base_sha=base_sha)), None
+            except DuplicateHotfix as duplicate:  # someone typed the same command at the same moment
+                existing = [duplicate.existing]
+        hotfix = existing[0]
+        if hotfix.stage is Stage.STARTING:
+            return hotfix, None  # an earlier attempt stopped half-way: finish it
+        if hotfix.thread_ts is None and hotfix.stage.is_active:
+            # An earlier attempt stopped before its thread was posted (or recorded): finish that.
+            hotfix = self.announcer.ensure_thread(
+                hotfix,
+                unfinished_sentence=f"`{hotfix.branch}` exists in `{hotfix.repository}`, but the hot-fix "
+                "thread was not posted; run the same command again to post it.",
+            )
+            if self.announcer.announce(hotfix, BranchCut(hotfix, adopted=False)):  # this attempt finished it
+                self.records.audit(actor, "start", hotfix, "ok", "thread posted")
+        pending = not hotfix.thread_ts and bool(hotfix.channel_id)
+        return hotfix, Outcome(AlreadyStarted(hotfix, thread_pending=pending), self.announcer.link(hotfix))
+
+    # -- cutting the branch -------------------------------------------------------------------------
+
+    def _finish(self, hotfix: Hotfix, actor: Actor) -> Outcome:
+        base_sha = hotfix.base_sha
+        assert base_sha is not None
+        created = self._cut(hotfix, actor)
+        hotfix = self.records.moved(hotfix, hotfix.branched())
+        hotfix = self.announcer.ensure_thread(
+            hotfix,
+            unfinished_sentence=f"`{hotfix.branch}` was created in `{hotfix.repository}`, but the hot-fix "
+            "thread was not posted; run the same command again to post it.",
+        )
+        self.announcer.announce(hotfix, BranchCut(hotfix, adopted=not created))
+        if hotfix.pin is not None or not created:
+            try:
+                hotfix = self.pulls.try_open(hotfix, quiet=True)
+            except OUTSIDE_FAILURES as error:
+                raise unfinished(
+                    error,
+                    f"`{hotfix.branch}` in `{hotfix.repository}` is ready, but its pull request was not "
+                    f"opened; run `/hotfix pr {hotfix.ticket}` to open it.",
+                ) from error
+        adopted = "" if created else " (existing branch adopted)"
+        self.records.audit(
+            actor, "start", hotfix, "ok", f"{hotfix.repository} {hotfix.base_branch}@{base_sha[:7]}{adopted}"
+        )
+        return Outcome(Started(hotfix), self.announcer.link(hotfix))
+
+    def _cut(self, hotfix: Hotfix, actor: Actor) -> bool:
+        """Create the branch (or adopt one cut from the same base); commit the pin. True: created."""
+        assert hotfix.base_sha is not None
+        try:
+            created = self.forge.create_branch(hotfix.repository, hotfix.branch, hotfix.base_sha)
+        except OUTSIDE_FAILURES as error:
+            raise unfinished(
+                error,
+                f"`{hotfix.branch}` was not created in `{hotfix.repository}`; run the same command "
+                f"again to finish starting {hotfix.ticket}.",
+            ) from error
+        try:
+            if not created:
+                self._check_adoptable(hotfix, actor)
+            if hotfix.pin is not None:
+                self._commit_pin(hotfix)
+        except OUTSIDE_FAILURES as error:
+            undone = "the pin change was not committed to it" if hotfix.pin else "was not checked"
+            raise unfinished(
+                error,
+                f"`{hotfix.branch}` in `{hotfix.repository}` exists, but {undone}; run the same command "
+                "again to finish.",
+            ) from error
+        return created
+
+    def _check_adoptable(self, hotfix: Hotfix, actor: Actor) -> None:
+        """An existing hot-fix branch is ours only if it was cut from (and still holds) our base."""
+        assert hotfix.base_sha is not None
+        comparison = self.forge.compare(hotfix.repository, hotfix.base_sha, hotfix.branch)
+        if comparison.behind_by == 0:
+            return
+        self.records.save(hotfix.cancelled(), show=False)
+        self.records.audit(actor, "start", hotfix, "refused: branch on another base")
+        raise Conflict(
+            f"`{hotfix.branch}` already exists in `{hotfix.repository}` but was not cut from "
+            f"`{hotfix.base_branch}` (it lacks {comparison.behind_by} of its commits). Nothing was changed: "
+            "use another ticket, or rename that branch by hand."
+        )
+
+    def _commit_pin(self, hotfix: Hotfix) -> None:
+        """Put the one changed value on the hot-fix branch (once, even when retried)."""
+        pin = hotfix.pin
+        assert pin is not None
+        on_branch = self.forge.read_file(hotfix.repository, pin.path, hotfix.branch)
+        if on_branch is None:
+            raise NotFound(f"`{pin.path}` disappeared from `{hotfix.branch}`; nothing was committed.")
+        ref = FileRef(hotfix.repository, hotfix.branch, pin.path)
+        try:
+            new_text, _ = edit_pin(on_branch.text, ref, hotfix.component, pin.field, pin.new)
+        except PinUnchanged:
+            return  # the branch already pins the new value: committed by an earlier attempt
+        self.forge.commit_file(
+            hotfix.repository,
+            hotfix.branch,
+            pin.path,
+            new_text,
+            message=texts.pin_commit_message(hotfix),
+            replaces=on_branch.sha,
+        )
