@@ -132,9 +132,9 @@ def merge(box: Sandbox, hotfix: Hotfix, *, backmerge: bool = False) -> None:
 
 @contextmanager
 def unthrottled(box: Sandbox) -> Iterator[None]:
-    """Lift PyGithub's one-second spacing of writes (see ``build_github``) while setting up only:
+    """Lift PyGithub's one-second spacing of writes (see ``slackbot.bootstrap``) while setting up only:
     the ~150 branches, pull requests and back-merges would otherwise take minutes."""
-    requester = box.bot.source._github.requester  # a benchmark's shortcut into PyGithub
+    requester = box.bot.source._github().requester  # a benchmark's shortcut into this thread's client
     name = "_Requester__seconds_between_writes"
     spacing = getattr(requester, name)
     setattr(requester, name, None)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives import serialization
 from github import Auth, Github, GithubRetry
+from github.Requester import Requester
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -81,15 +83,46 @@ def github_auth(secrets: Secrets) -> Auth.Auth | None:
             serialization.load_pem_private_key(key.encode(), password=None)
         except (ValueError, TypeError):
             raise SetupError("The GitHub App private key is not an unencrypted PEM private key.") from None
-        return Auth.AppAuth(secrets.github_app_id, key).get_installation_auth(
-            secrets.github_app_installation_id
+        return SharedInstallationAuth(
+            Auth.AppAuth(secrets.github_app_id, key), secrets.github_app_installation_id
         )
     return None
 
 
-def build_github(secrets: Secrets) -> Github:
+class SharedInstallationAuth(Auth.AppInstallationAuth):
+    """One GitHub App installation token for every thread's client, fetched by one thread at a time.
+
+    PyGithub exchanges and refreshes the token without a lock, and rebinds it to each new client;
+    here it is bound once (every client has the same settings) and refreshed under a lock."""
+
+    def __init__(self, app_auth: Auth.AppAuth, installation_id: int) -> None:
+        self._lock = threading.RLock()
+        self._bound = False
+        super().__init__(app_auth, installation_id)
+
+    def withRequester(self, requester: Requester) -> Auth.AppInstallationAuth:  # noqa: N802 - PyGithub's name
+        with self._lock:
+            if not self._bound:
+                super().withRequester(requester)
+                self._bound = True
+        return self
+
+    @property
+    def token(self) -> str:
+        with self._lock:
+            return super().token
+
+
+def github_connector(secrets: Secrets) -> Callable[[], Github]:
+    """Makes the PyGithub clients of one bot: each thread gets its own (see GitHubForge), all
+    sharing one authentication. Raises SetupError now for missing or unusable credentials."""
+    auth = github_auth(secrets)
+    return lambda: _github_client(secrets, auth)
+
+
+def _github_client(secrets: Secrets, auth: Auth.Auth | None) -> Github:
     return Github(
-        auth=github_auth(secrets),
+        auth=auth,
         base_url=secrets.github_api_url.rstrip("/"),
         timeout=10,
         # Reads go out in parallel; PyGithub's default spacing (0.25 s) would serialise them.
@@ -104,7 +137,7 @@ def build_github(secrets: Secrets) -> Github:
             secondary_rate_wait=5,
             respect_retry_after_header=False,
         ),
-        pool_size=48,  # as many connections as the adapter has reading threads
+        pool_size=2,  # one client per thread: one request at a time (and a spare for redirects)
         lazy=True,  # get_repo() costs no request; the first real call does the work
     )
 
@@ -127,7 +160,7 @@ def database_url(config: BotConfig, secrets: Secrets) -> str:
 def build_bot(config: BotConfig, secrets: Secrets, *, clock: Callable[[], datetime] | None = None) -> Bot:
     """Wire the bot; ``clock`` lets the sandbox's tests move time instead of sleeping."""
     now = clock or (lambda: datetime.now(UTC))
-    source = GitHubForge(build_github(secrets), web_base=web_base_from_api(secrets.github_api_url))
+    source = GitHubForge(github_connector(secrets), web_base=web_base_from_api(secrets.github_api_url))
     versions = build_versions(config, source)
     # The follow-up jobs' reads are shared within each run (one per branch or pull request);
     # outside a run every call goes straight to GitHub.

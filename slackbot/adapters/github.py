@@ -14,11 +14,12 @@ import json
 import logging
 import re
 import threading
+import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -32,6 +33,7 @@ from slackbot.domain.versions import BranchSnapshot, CommitInfo
 log = logging.getLogger(__name__)
 
 _CACHE_ENTRIES = 4096
+T = TypeVar("T")
 
 
 def web_base_from_api(api_url: str) -> str:
@@ -43,10 +45,18 @@ def web_base_from_api(api_url: str) -> str:
 
 
 class GitHubForge:
-    """Implements the SourceReader port against GitHub's REST API."""
+    """Implements the Forge port against GitHub's REST API.
 
-    def __init__(self, github: Github, *, web_base: str, max_workers: int = 48) -> None:
-        self._github = github
+    ``connect`` makes a PyGithub client; each thread gets one of its own. PyGithub keeps a request
+    on its connection object between sending it and reading the answer, so threads sharing one
+    client can swap answers (a thread asking for one file gets another's). The clients share the
+    authentication (``connect`` is given one ``Auth``) and this adapter's ETag cache.
+    """
+
+    def __init__(self, connect: Callable[[], Github], *, web_base: str, max_workers: int = 48) -> None:
+        self._connect = connect
+        self._local = threading.local()
+        self._clients: weakref.WeakSet[Github] = weakref.WeakSet()  # to close them all at the end
         self._web_base = web_base.rstrip("/")
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="github")
         self._lock = threading.Lock()
@@ -57,12 +67,28 @@ class GitHubForge:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
-        self._github.close()  # its keep-alive connection pool
+        with self._lock:
+            clients = list(self._clients)
+        for client in clients:
+            client.close()  # its keep-alive connection pool
+
+    def _github(self) -> Github:
+        """This thread's client."""
+        client: Github | None = getattr(self._local, "client", None)
+        if client is None:
+            client = self._connect()
+            self._local.client = client
+            with self._lock:
+                self._clients.add(client)
+        return client
 
     # -- the SourceReader port ------------------------------------------------------------------
 
     def branch_head(self, repository: str, branch: str) -> CommitInfo:
         data = self._get(f"/repos/{repository}/branches/{quote(branch, safe='/')}", repository, branch)
+        return _parsed(f"the head of `{branch}` in `{repository}`", lambda: self._head(repository, data))
+
+    def _head(self, repository: str, data: Any) -> CommitInfo:
         commit = data["commit"]
         details = commit.get("commit") or {}
         author = details.get("author") or {}
@@ -122,7 +148,10 @@ class GitHubForge:
             return None
         if not isinstance(data, dict) or data.get("type") != "file":
             return None
-        return FileText(text=base64.b64decode(data.get("content", "")).decode("utf-8"), sha=data["sha"])
+        return _parsed(
+            f"`{path}` on `{ref}` in `{repository}`",
+            lambda: FileText(text=base64.b64decode(data.get("content", "")).decode("utf-8"), sha=data["sha"]),
+        )
 
     # -- hot-fix writes: branches and pull requests only ------------------------------------------
     # The bot never pushes to an existing branch other than the hot-fix branch it created, never
@@ -143,15 +172,8 @@ class GitHubForge:
     def compare(self, repository: str, base: str, head: str) -> Comparison:
         url = f"/repos/{repository}/compare/{quote(base, safe='/')}...{quote(head, safe='/')}"
         data = self._get(url, repository, head)
-        merge_base = (data.get("merge_base_commit") or {}).get("sha")
-        commits = data.get("commits") or []
-        oldest = ((commits[0].get("commit") or {}).get("author") or {}).get("date") if commits else None
-        return Comparison(
-            status=data["status"],
-            ahead_by=data["ahead_by"],
-            behind_by=data["behind_by"],
-            merge_base=merge_base,
-            oldest_commit_at=_datetime(oldest),
+        return _parsed(
+            f"the comparison of `{base}` and `{head}` in `{repository}`", lambda: _comparison(data)
         )
 
     def commit_statuses(self, repository: str, ref: str) -> list[CommitStatus]:
@@ -159,22 +181,29 @@ class GitHubForge:
         data = self._get(
             f"/repos/{repository}/commits/{quote(ref, safe='/')}/statuses?per_page=100", repository, ref
         )
-        return [
-            CommitStatus(
-                context=s.get("context", ""), state=s.get("state", ""), description=s.get("description") or ""
-            )
-            for s in data
-        ]
+        return _parsed(
+            f"the statuses of `{ref}` in `{repository}`",
+            lambda: [
+                CommitStatus(
+                    context=s.get("context", ""),
+                    state=s.get("state", ""),
+                    description=s.get("description") or "",
+                )
+                for s in data
+            ],
+        )
 
     def find_pull(self, repository: str, head: str, base: str) -> PullInfo | None:
         """The open pull request from ``head`` into ``base``, if there is one."""
         owner = repository.split("/", 1)[0]
         url = f"/repos/{repository}/pulls?state=open&head={quote(owner + ':' + head, safe='')}&base={quote(base, safe='')}"
         pulls = self._get(url, repository, head)
-        return _pull_info(pulls[0]) if pulls else None
+        what = f"the pull requests from `{head}` into `{base}` in `{repository}`"
+        return _parsed(what, lambda: _pull_info(pulls[0]) if pulls else None)
 
     def pull(self, repository: str, number: int) -> PullInfo:
-        return _pull_info(self._get(f"/repos/{repository}/pulls/{number}", repository, f"#{number}"))
+        data = self._get(f"/repos/{repository}/pulls/{number}", repository, f"#{number}")
+        return _parsed(f"pull request #{number} in `{repository}`", lambda: _pull_info(data))
 
     def open_pull(self, repository: str, head: str, base: str, title: str, body: str) -> PullInfo:
         """Open a pull request, or return the one already open for the same head and base."""
@@ -219,7 +248,7 @@ class GitHubForge:
     # -- plumbing -------------------------------------------------------------------------------
 
     def _repo(self, repository: str) -> Repository:
-        return self._github.get_repo(repository)  # lazy (see build_github): no request until used
+        return self._github().get_repo(repository)  # lazy (see bootstrap): no request until used
 
     def _read_file_text(self, repository: str, path: str, ref: str) -> str | None:
         found = self.read_file(repository, path, ref)
@@ -231,7 +260,7 @@ class GitHubForge:
             cached = self._etags.get(url)
         headers = {"If-None-Match": cached[0]} if cached else {}
         try:
-            status, response_headers, body = self._github.requester.requestJson("GET", url, headers=headers)
+            status, response_headers, body = self._github().requester.requestJson("GET", url, headers=headers)
         except GithubException as error:  # PyGithub's retry gives up on long rate-limit waits this way
             raise _translate(error, repository, branch) from error
         except requests.RequestException as error:
@@ -243,7 +272,7 @@ class GitHubForge:
         data = _json(body)
         if status >= 400:
             raise _translate(
-                self._github.requester.createException(status, response_headers, data), repository, branch
+                self._github().requester.createException(status, response_headers, data), repository, branch
             )
         etag = response_headers.get("etag")
         if etag:
@@ -276,6 +305,17 @@ def _message(error: GithubException) -> str:
     return " ".join(p for p in parts if p)
 
 
+def _parsed(what: str, parse: Callable[[], T]) -> T:
+    """An answer read into the bot's terms; one it cannot read is a sentence naming what was asked."""
+    try:
+        return parse()
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
+        log.warning("GitHub's answer for %s could not be read: %r", what, error)
+        raise Unavailable(
+            f"GitHub answered for {what} in a form I cannot read; try again in a minute."
+        ) from error
+
+
 def _pull_info(data: dict[str, Any]) -> PullInfo:
     return PullInfo(
         number=data["number"],
@@ -288,6 +328,19 @@ def _pull_info(data: dict[str, Any]) -> PullInfo:
         merge_sha=data.get("merge_commit_sha") if data.get("merged") or data.get("merged_at") else None,
         merged_at=_datetime(data.get("merged_at")),
         mergeable=data.get("mergeable"),
+    )
+
+
+def _comparison(data: Any) -> Comparison:
+    merge_base = (data.get("merge_base_commit") or {}).get("sha")
+    commits = data.get("commits") or []
+    oldest = ((commits[0].get("commit") or {}).get("author") or {}).get("date") if commits else None
+    return Comparison(
+        status=data["status"],
+        ahead_by=data["ahead_by"],
+        behind_by=data["behind_by"],
+        merge_base=merge_base,
+        oldest_commit_at=_datetime(oldest),
     )
 
 

@@ -429,8 +429,9 @@ def fake_forge(request: pytest.FixtureRequest) -> Iterator[ForgeSide]:
 
 def emulated_forge(request: pytest.FixtureRequest) -> Iterator[ForgeSide]:
     emulator: GitHubEmulator = request.getfixturevalue("github_emulator")
-    client = request.getfixturevalue("github_factory")(lazy=True)  # as the bot's, without write spacing
-    forge = GitHubForge(client, web_base=web_base_from_api(emulator.base_url))
+    factory = request.getfixturevalue("github_factory")
+    # A client per thread, as the bot's, without its spacing of writes.
+    forge = GitHubForge(lambda: factory(lazy=True), web_base=web_base_from_api(emulator.base_url))
     yield ForgeSide(forge, JUPYTER, RELEASE, HUB_VALUES)
     forge.close()
 

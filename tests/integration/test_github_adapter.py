@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 
 import pytest
 from pydantic import SecretStr
 
 from slackbot.adapters.github import GitHubForge, web_base_from_api
-from slackbot.bootstrap import build_github
+from slackbot.bootstrap import github_connector
 from slackbot.domain.errors import NotFound, Unavailable
 from slackbot.sandbox.github_emulator import GitHubEmulator
 from slackbot.sandbox.world import World, commit_file
@@ -22,7 +23,7 @@ LEGACY = "core/deployment-config.yaml"
 
 def make_source(emulator: GitHubEmulator, token: str = EMULATOR_TOKEN) -> GitHubForge:
     secrets = Secrets(github_token=SecretStr(token), github_api_url=emulator.base_url)
-    return GitHubForge(build_github(secrets), web_base=web_base_from_api(emulator.base_url))
+    return GitHubForge(github_connector(secrets), web_base=web_base_from_api(emulator.base_url))
 
 
 @pytest.fixture
@@ -103,3 +104,29 @@ def test_bad_credentials_are_named(github_emulator: GitHubEmulator) -> None:
 def test_links_point_at_the_forge_web_pages() -> None:
     assert web_base_from_api("https://api.github.com") == "https://github.com"
     assert web_base_from_api("https://ghe.example.test/api/v3/") == "https://ghe.example.test"
+
+
+@pytest.mark.parametrize(
+    ("path", "read", "named"),
+    [
+        (r"/branches/prod$", lambda s: s.branch_head(CORE, "prod"), "the head of `prod`"),
+        (r"/compare/", lambda s: s.compare(CORE, "main", "prod"), "the comparison of `main` and `prod`"),
+        (r"/pulls/7$", lambda s: s.pull(CORE, 7), "pull request #7"),
+        (r"/contents/core/flux-config", lambda s: s.read_file(CORE, FLUX, "prod"), f"`{FLUX}` on `prod`"),
+    ],
+    ids=["branch", "compare", "pull", "file"],
+)
+def test_an_answer_the_adapter_cannot_read_is_a_sentence_naming_what_was_asked(
+    source: GitHubForge,
+    github_emulator: GitHubEmulator,
+    path: str,
+    read: Callable[[GitHubForge], object],
+    named: str,
+) -> None:
+    # A 200 whose body lacks what GitHub always sends (a proxy's answer, a half-written cache).
+    github_emulator.inject_fault("GET", path, 200, body={"type": "file", "name": "prod", "content": "%%"})
+
+    with pytest.raises(Unavailable, match=re.escape(named)) as raised:
+        read(source)
+
+    assert "in a form I cannot read; try again in a minute" in str(raised.value)

@@ -1,4 +1,4 @@
-"""GitHub App authentication end to end: the bot's own wiring (``build_github`` with GITHUB_APP_*
+"""GitHub App authentication end to end: the bot's own wiring (``github_connector`` with GITHUB_APP_*
 settings) and PyGithub's ``AppInstallationAuth`` against the emulator's App endpoints, which check
 the App's JWT as GitHub does and issue installation tokens that expire."""
 
@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
 from slackbot.adapters.github import GitHubForge, web_base_from_api
-from slackbot.bootstrap import SetupError, build_github
+from slackbot.bootstrap import SetupError, github_connector
 from slackbot.domain.errors import NotFound, Unavailable
 from slackbot.sandbox.github_emulator import (
     JWT_EXP_PAST,
@@ -101,7 +101,7 @@ def make_forge() -> Iterator[ForgeFactory]:
     made: list[GitHubForge] = []
 
     def make(secrets: Secrets) -> GitHubForge:
-        forge = GitHubForge(build_github(secrets), web_base=web_base_from_api(secrets.github_api_url))
+        forge = GitHubForge(github_connector(secrets), web_base=web_base_from_api(secrets.github_api_url))
         made.append(forge)
         return forge
 
@@ -275,7 +275,7 @@ def test_an_incomplete_app_setup_stops_the_bot_naming_the_setting(
     }
 
     with pytest.raises(SetupError, match=named):
-        build_github(Secrets(**settings))
+        github_connector(Secrets(**settings))
 
 
 def test_a_private_key_that_is_not_a_key_stops_the_bot_at_start_up() -> None:
@@ -285,7 +285,7 @@ def test_a_private_key_that_is_not_a_key_stops_the_bot_at_start_up() -> None:
         github_app_installation_id=INSTALLATION_ID,
     )
     with pytest.raises(SetupError, match="not an unencrypted PEM private key"):
-        build_github(secrets)
+        github_connector(secrets)
 
 
 # -- the emulator's App endpoints, as GitHub answers ------------------------------------------------
