@@ -5,30 +5,53 @@ nothing changed, and a 304 does not count against the rate limit, so asking agai
 objects only offer conditional refreshes for some resources (``update()``), and not for branches,
 so the cache sits at PyGithub's requester: PyGithub still does authentication (tokens, App
 installation tokens and their refresh), base URLs, retries and error types.
+
+Files are read as GitHub's contents API serves them: a symbolic link to a file arrives as that
+file; a file over 1 MB arrives without its content and is fetched through the blob API (also
+conditional, and keyed by the blob's sha). A file without text the bot can read (not UTF-8, a
+symbolic link to nothing, over 100 MB) reaches the versions report as an ``UnreadableFile``, a
+problem naming it, and a pin edit as a Conflict. A comparison lists at most 250 commits, the most
+recent ones: when more are ahead, one more request (the first page of one commit) finds the oldest.
 """
 
 from __future__ import annotations
 
 import base64
+import codecs
 import json
 import logging
-import re
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
-from github import Github, GithubException, RateLimitExceededException, UnknownObjectException
+from github import Github, GithubException
 from github.Repository import Repository
 
-from slackbot.domain.errors import NotFound, NotPermitted, Unavailable
-from slackbot.domain.forge import CommitStatus, Comparison, FileText, NothingToMerge, PullInfo
-from slackbot.domain.versions import BranchSnapshot, CommitInfo
+from slackbot.adapters.github_errors import (
+    RETRY_LOGGER,
+    RetryLogThrottle,
+    TooLarge,
+    message_of,
+    translate,
+    unreachable,
+)
+from slackbot.domain.errors import BotError, Conflict, NotFound, Unavailable
+from slackbot.domain.forge import (
+    BranchNameBlocked,
+    CommitStatus,
+    Comparison,
+    FileText,
+    NothingToMerge,
+    PullInfo,
+)
+from slackbot.domain.versions import BranchSnapshot, CommitInfo, UnreadableFile
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +87,13 @@ class GitHubForge:
         # Files found missing on a branch, and the head they were missing at: not asked again
         # until the branch moves, because GitHub's 404s carry no ETag and would cost a request each.
         self._missing: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
+        # While a rate limit lasts PyGithub's retry logs two lines for every read: one of each will do.
+        self._retry_log = RetryLogThrottle()
+        logging.getLogger(RETRY_LOGGER).addFilter(self._retry_log)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        logging.getLogger(RETRY_LOGGER).removeFilter(self._retry_log)
         with self._lock:
             clients = list(self._clients)
         for client in clients:
@@ -140,18 +167,40 @@ class GitHubForge:
         return f"{self._web_base}/{repository}"
 
     def read_file(self, repository: str, path: str, ref: str) -> FileText | None:
-        """A file's text and blob sha on a branch or commit; None when it does not exist."""
+        """A file's text and blob sha on a branch or commit; None when it does not exist.
+
+        Raises Conflict when the file is there but has no text the bot can edit (not UTF-8, a
+        symbolic link to nothing, too large for GitHub's API)."""
+        found = self._file(repository, path, ref)
+        if isinstance(found, UnreadableFile):
+            raise Conflict(f"`{path}` on `{ref}` in `{repository}` {found.reason}.")
+        return found
+
+    def _file(self, repository: str, path: str, ref: str) -> FileText | UnreadableFile | None:
+        """What the contents API says of ``path``. GitHub answers a symbolic link to a file with
+        that file, and a larger file than 1 MB without its content (``encoding: none``): those
+        come from the blob API, which serves up to 100 MB."""
+        what = f"`{path}` on `{ref}` in `{repository}`"
         url = f"/repos/{repository}/contents/{quote(path)}?ref={quote(ref, safe='')}"
         try:
             data = self._get(url, repository, ref)
+            kind, sha, content = _parsed(what, lambda: _content(data))
+            if kind == "symlink":
+                return UnreadableFile(
+                    f"is a symbolic link to `{content}`, which is not a file in the repository"
+                )
+            if kind != "file":  # a folder or a submodule: no file of that name
+                return None
+            if content is None:
+                blob = self._get(f"/repos/{repository}/git/blobs/{sha}", repository, ref)
+                content = _parsed(what, lambda: str(blob["content"]))
         except NotFound:
             return None
-        if not isinstance(data, dict) or data.get("type") != "file":
-            return None
-        return _parsed(
-            f"`{path}` on `{ref}` in `{repository}`",
-            lambda: FileText(text=base64.b64decode(data.get("content", "")).decode("utf-8"), sha=data["sha"]),
-        )
+        except TooLarge:
+            return UnreadableFile("is too large for GitHub's API to serve (over 100 MB)")
+        raw = _parsed(what, lambda: base64.b64decode(content))
+        text = _decoded(raw)
+        return text if isinstance(text, UnreadableFile) else FileText(text=text, sha=sha)
 
     # -- hot-fix writes: branches and pull requests only ------------------------------------------
     # The bot never pushes to an existing branch other than the hot-fix branch it created, never
@@ -162,19 +211,47 @@ class GitHubForge:
         try:
             self._repo(repository).create_git_ref(ref=f"refs/heads/{branch}", sha=sha)
         except GithubException as error:
-            if error.status == 422 and "already exists" in _message(error):
+            if error.status == 422 and "already exists" in message_of(error):
                 return False
-            raise _translate(error, repository, branch, writing=f"create `{branch}`") from error
+            if error.status == 422 and "Reference update failed" in message_of(error):
+                raise self._blocked(repository, branch) from error
+            raise translate(error, repository, branch, writing=f"create `{branch}`") from error
         except requests.RequestException as error:
-            raise _unreachable(error) from error
+            raise unreachable(error) from error
         return True
+
+    def _blocked(self, repository: str, branch: str) -> BotError:
+        """Why git refused ``branch``: a branch named like one of its folders (``hotfix`` for
+        ``hotfix/124``), or branches in the folder its name would be (``hotfix/124/old``)."""
+        parts = branch.split("/")
+        for prefix in ("/".join(parts[:n]) for n in range(1, len(parts))):
+            try:
+                self._get(f"/repos/{repository}/git/ref/heads/{quote(prefix, safe='/')}", repository, prefix)
+            except NotFound:
+                continue
+            return BranchNameBlocked(repository, branch, prefix)
+        under = f"/repos/{repository}/git/matching-refs/heads/{quote(branch, safe='/')}/?per_page=100"
+        refs = self._get(under, repository, branch)
+        names = _parsed(f"the branches under `{branch}/`", lambda: [str(r["ref"]) for r in refs])
+        inside = [n.removeprefix("refs/heads/") for n in names if n.startswith(f"refs/heads/{branch}/")]
+        if inside:
+            return BranchNameBlocked(repository, branch, inside[0])
+        return Unavailable(
+            f"GitHub could not create `{branch}` in `{repository}` (Reference update failed); try again in a minute."
+        )
 
     def compare(self, repository: str, base: str, head: str) -> Comparison:
         url = f"/repos/{repository}/compare/{quote(base, safe='/')}...{quote(head, safe='/')}"
+        what = f"the comparison of `{base}` and `{head}` in `{repository}`"
         data = self._get(url, repository, head)
-        return _parsed(
-            f"the comparison of `{base}` and `{head}` in `{repository}`", lambda: _comparison(data)
-        )
+        comparison, listed = _parsed(what, lambda: (_comparison(data), len(data.get("commits") or [])))
+        if comparison.ahead_by > listed:
+            # GitHub lists the 250 most recent commits; pages go oldest first, so the first commit
+            # of the first page of one is the oldest.
+            first = self._get(f"{url}?per_page=1", repository, head)
+            oldest = _parsed(what, lambda: _commit_date(first["commits"][0]))
+            comparison = replace(comparison, oldest_commit_at=oldest)
+        return comparison
 
     def commit_statuses(self, repository: str, ref: str) -> list[CommitStatus]:
         """The statuses posted on a commit (newest first), e.g. by Flux's notification-controller."""
@@ -209,11 +286,11 @@ class GitHubForge:
         """Open a pull request, or return the one already open for the same head and base."""
         existing = self.find_pull(repository, head, base)
         if existing is not None:
-            return existing
+            return self.pull(repository, existing.number)  # the list leaves mergeability out
         try:
             created = self._repo(repository).create_pull(base=base, head=head, title=title, body=body)
         except GithubException as error:
-            text = _message(error)
+            text = message_of(error)
             if error.status == 422 and "No commits between" in text:
                 raise NothingToMerge(
                     f"`{head}` has no commits that `{base}` lacks yet, so GitHub cannot open a pull request."
@@ -221,12 +298,12 @@ class GitHubForge:
             if error.status == 422 and "already exists" in text:  # a retried POST or a concurrent click
                 found = self.find_pull(repository, head, base)
                 if found is not None:
-                    return found
-            raise _translate(
+                    return self.pull(repository, found.number)
+            raise translate(
                 error, repository, head, writing=f"open a pull request from `{head}` into `{base}`"
             ) from error
         except requests.RequestException as error:
-            raise _unreachable(error) from error
+            raise unreachable(error) from error
         return _pull_info(created.raw_data)
 
     def commit_file(
@@ -240,9 +317,9 @@ class GitHubForge:
         try:
             result = self._repo(repository).update_file(path, message, text, replaces, branch=branch)
         except GithubException as error:
-            raise _translate(error, repository, branch, writing=f"commit to `{branch}`") from error
+            raise translate(error, repository, branch, writing=f"commit to `{branch}`") from error
         except requests.RequestException as error:
-            raise _unreachable(error) from error
+            raise unreachable(error) from error
         return str(result["commit"].sha)
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -250,9 +327,9 @@ class GitHubForge:
     def _repo(self, repository: str) -> Repository:
         return self._github().get_repo(repository)  # lazy (see bootstrap): no request until used
 
-    def _read_file_text(self, repository: str, path: str, ref: str) -> str | None:
-        found = self.read_file(repository, path, ref)
-        return found.text if found else None
+    def _read_file_text(self, repository: str, path: str, ref: str) -> str | UnreadableFile | None:
+        found = self._file(repository, path, ref)
+        return found.text if isinstance(found, FileText) else found
 
     def _get(self, url: str, repository: str, branch: str) -> Any:
         """A conditional GET: the cached answer on 304, the new one (and its ETag) on 200."""
@@ -262,16 +339,16 @@ class GitHubForge:
         try:
             status, response_headers, body = self._github().requester.requestJson("GET", url, headers=headers)
         except GithubException as error:  # PyGithub's retry gives up on long rate-limit waits this way
-            raise _translate(error, repository, branch) from error
+            raise translate(error, repository, branch) from error
         except requests.RequestException as error:
-            raise _unreachable(error) from error
+            raise unreachable(error) from error
         if status == 304 and cached:
             with self._lock:
                 self._etags.move_to_end(url)
             return cached[1]
         data = _json(body)
         if status >= 400:
-            raise _translate(
+            raise translate(
                 self._github().requester.createException(status, response_headers, data), repository, branch
             )
         etag = response_headers.get("etag")
@@ -282,27 +359,6 @@ class GitHubForge:
                 while len(self._etags) > _CACHE_ENTRIES:
                     self._etags.popitem(last=False)
         return data
-
-
-def _unreachable(error: requests.RequestException) -> Unavailable:
-    if isinstance(error, requests.exceptions.RetryError):  # PyGithub's retries ran out
-        found = re.search(r"too many (\d{3}) error responses", str(error))
-        code = found.group(1) if found else "5xx"
-        if code in ("403", "429"):  # retried only when GitHub says "rate limit" or "Retry-After"
-            return Unavailable(
-                f"GitHub's rate limit is holding the bot back (HTTP {code}, still refused after "
-                "waiting and retrying); try again in a minute."
-            )
-        return Unavailable(f"GitHub is having trouble (HTTP {code}); try again in a minute.")
-    return Unavailable(f"GitHub could not be reached ({type(error).__name__}); try again shortly.")
-
-
-def _message(error: GithubException) -> str:
-    """GitHub's message, including the per-field messages of a 422 'Validation Failed'."""
-    data = error.data if isinstance(error.data, dict) else {}
-    parts = [str(data.get("message", ""))]
-    parts += [str(e.get("message", "")) for e in data.get("errors", []) if isinstance(e, dict)]
-    return " ".join(p for p in parts if p)
 
 
 def _parsed(what: str, parse: Callable[[], T]) -> T:
@@ -334,14 +390,44 @@ def _pull_info(data: dict[str, Any]) -> PullInfo:
 def _comparison(data: Any) -> Comparison:
     merge_base = (data.get("merge_base_commit") or {}).get("sha")
     commits = data.get("commits") or []
-    oldest = ((commits[0].get("commit") or {}).get("author") or {}).get("date") if commits else None
     return Comparison(
         status=data["status"],
         ahead_by=data["ahead_by"],
         behind_by=data["behind_by"],
         merge_base=merge_base,
-        oldest_commit_at=_datetime(oldest),
+        oldest_commit_at=_commit_date(commits[0]) if commits else None,
     )
+
+
+def _commit_date(commit: Any) -> datetime | None:
+    return _datetime(((commit.get("commit") or {}).get("author") or {}).get("date"))
+
+
+def _content(data: Any) -> tuple[str, str, str | None]:
+    """(type, sha, content) of a contents answer: for a file its base64 content (None when GitHub
+    left it out, over 1 MB), for a symbolic link its target."""
+    if not isinstance(data, dict):  # a folder's listing
+        return "dir", "", None
+    kind = str(data["type"])
+    if kind == "symlink":
+        return kind, str(data["sha"]), str(data["target"])
+    if kind != "file":
+        return kind, str(data["sha"]), None
+    content = None if data.get("encoding") == "none" else str(data["content"])
+    return kind, str(data["sha"]), content
+
+
+def _decoded(raw: bytes) -> str | UnreadableFile:
+    """A file's bytes as text; the bot reads and writes UTF-8 only, as Flux and kustomize do."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return UnreadableFile("is UTF-16 text, not UTF-8; save it as UTF-8")
+        return UnreadableFile(
+            f"is not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start}: Latin-1, "
+            "perhaps); save it as UTF-8"
+        )
 
 
 def _datetime(text: str | None) -> datetime | None:
@@ -362,50 +448,3 @@ def _result(future: Future[CommitInfo], *, cancel: Any) -> CommitInfo:
         for other in cancel:
             other.cancel()
         raise
-
-
-def _translate(  # noqa: PLR0911
-    error: GithubException, repository: str, branch: str, *, writing: str | None = None
-) -> Exception:
-    """GitHub's answer as one sentence a person can act on; ``writing`` names a refused write."""
-    message = error.data.get("message", "") if isinstance(error.data, dict) else ""
-    branch_missing = message == "Branch not found" or "No commit found for the ref" in message
-    rate_limited = isinstance(error, RateLimitExceededException) or (
-        error.status in (403, 429) and "rate limit" in message.lower()
-    )
-    if writing and error.status in (403, 404) and not branch_missing and not rate_limited:
-        # GitHub answers a write the credentials may not make with 403, or 404 as if the
-        # repository did not exist (it was readable a moment ago).
-        return NotPermitted(
-            f"GitHub refused to {writing} in `{repository}` (HTTP {error.status}: {message or 'no message'}); "
-            "the bot's token or GitHub App needs write access to contents and pull requests there."
-        )
-    if isinstance(error, UnknownObjectException) or error.status == 404:
-        if branch_missing:
-            return NotFound(f"`{repository}` has no branch `{branch}`.")
-        return NotFound(f"GitHub has no repository `{repository}` (or the bot's credentials cannot see it).")
-    if rate_limited:
-        return Unavailable(
-            f"GitHub's rate limit is used up {_retry_hint(error.headers)}; nothing was changed."
-        )
-    if error.status == 401:
-        return Unavailable(
-            "GitHub refused the bot's credentials (401); check GITHUB_TOKEN, or the GitHub App's id, private key and installation id."
-        )
-    if error.status == 403:
-        return Unavailable(
-            f"GitHub refused access to `{repository}` (403); the bot's token lacks permission there."
-        )
-    if error.status >= 500:
-        return Unavailable(f"GitHub is having trouble (HTTP {error.status}); try again in a minute.")
-    return Unavailable(f"GitHub answered HTTP {error.status}: {message or 'no message'}.")
-
-
-def _retry_hint(headers: dict[str, Any] | None) -> str:
-    headers = {k.lower(): v for k, v in (headers or {}).items()}
-    if "retry-after" in headers:
-        return f"(retry after {headers['retry-after']} s)"
-    reset = headers.get("x-ratelimit-reset")
-    if reset and str(reset).isdigit():
-        return f"until {datetime.fromtimestamp(int(reset), UTC):%H:%M} UTC"
-    return "for now"

@@ -137,7 +137,8 @@ class SlackThreads:
 
 
 class SlackDirectory:
-    """User groups and channel names, cached for a minute (permission checks run on every command)."""
+    """User groups and channel names, cached for a minute (permission checks run on every command);
+    a channel whose name could not be read is asked about again next time."""
 
     def __init__(self, client: WebClient, *, ttl: float = 60.0) -> None:
         self._client = client
@@ -145,15 +146,17 @@ class SlackDirectory:
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, Any]] = {}
 
-    def _cached(self, key: str, load: Callable[[], T]) -> T:
+    def _cached(self, key: str, load: Callable[[], T], *, keep: Callable[[T], bool] = bool) -> T:
+        """``load()``'s value, kept for the ttl when ``keep`` says so (by default, when truthy)."""
         with self._lock:
             hit = self._cache.get(key)
         if hit and time.monotonic() - hit[0] < self._ttl:
             value: T = hit[1]
             return value
         value = load()
-        with self._lock:
-            self._cache[key] = (time.monotonic(), value)
+        if keep(value):
+            with self._lock:
+                self._cache[key] = (time.monotonic(), value)
         return value
 
     def usergroup_members(self, usergroup: str) -> frozenset[str]:
@@ -170,9 +173,13 @@ class SlackDirectory:
             )
             return frozenset(users.get("users", []))
 
-        return self._cached(f"group:{handle}", load)
+        return self._cached(f"group:{handle}", load, keep=lambda _members: True)
 
     def channel_name(self, channel_id: str) -> str | None:
+        """The channel's name, or None (a DM; a private channel the bot was not invited to, which
+        Slack calls ``channel_not_found``). Not-found is not cached: once someone invites the bot,
+        the next command sees the name."""
+
         def load() -> str | None:
             try:
                 info = self._client.conversations_info(channel=channel_id)

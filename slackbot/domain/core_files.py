@@ -7,7 +7,7 @@ A wrong shape where a mapping is required (the top level, ``components``, one co
 file's own pin go to ``Pins.extra`` flattened with dots, lists and mappings rendered compactly, and
 a pin whose value is a list or mapping is kept in ``extra`` instead of used. The legacy and
 HelmRelease parsers are re-exported, so every core file parser can be imported from here. No I/O:
-callers hand in the text of each file.
+callers hand in the text of each file (or an ``UnreadableFile`` saying why it has none).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from slackbot.domain.versions import (
     FileRef,
     Layout,
     Pins,
+    UnreadableFile,
 )
 from slackbot.domain.yaml_nodes import (
     compose_document,
@@ -194,7 +195,7 @@ class _BranchFiles:
 
     repository: str
     branch: str
-    files: Mapping[str, str | None]
+    files: Mapping[str, str | UnreadableFile | None]
     problems: list[ConfigFileError] = field(default_factory=list)
 
     def ref(self, path: str) -> FileRef:
@@ -207,6 +208,9 @@ class _BranchFiles:
         """``parse`` of the file at ``path``; None when it does not exist or cannot be read."""
         text = self.files.get(path)
         if text is None:
+            return None
+        if isinstance(text, UnreadableFile):  # there, but without text: say why, read the rest
+            self.problems.append(ConfigFileError(self.ref(path), text.reason))
             return None
         try:
             return parse(text, self.ref(path))
@@ -303,15 +307,16 @@ def assemble_environment(
     repository: str,
     branch: str,
     commit: str,
-    files: Mapping[str, str | None],
+    files: Mapping[str, str | UnreadableFile | None],
     catalog: Mapping[str, ComponentSpec],
     paths: CorePaths = DEFAULT_CORE_PATHS,
 ) -> EnvironmentVersions:
     """Combine one environment branch's files into what it runs.
 
-    Each file is parsed on its own: a broken file becomes an entry in ``problems`` and the
-    others still answer. ``files`` maps path -> text (None or absent when the file does not
-    exist). Configured components that no file mentions are not listed.
+    Each file is parsed on its own: a broken file (or one without text, an
+    :class:`UnreadableFile`) becomes an entry in ``problems`` and the others still answer.
+    ``files`` maps path -> text (None or absent when the file does not exist). Configured
+    components that no file mentions are not listed.
     """
     source = _BranchFiles(repository=repository, branch=branch, files=files)
     layout, pins = _read_pins(source, catalog, paths)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from slackbot.domain.errors import BotError
+from slackbot.domain.errors import BotError, Conflict
 
 
 @dataclass(frozen=True)
@@ -48,3 +48,17 @@ class FileText:
 
 class NothingToMerge(BotError):
     """GitHub refuses a pull request whose head has no commits its base lacks."""
+
+
+class BranchNameBlocked(Conflict):
+    """Git cannot hold ``branch`` beside the existing ``blocking`` one: a branch's name cannot also
+    be a folder of branches (``hotfix`` and ``hotfix/124``), whichever came first."""
+
+    def __init__(self, repository: str, branch: str, blocking: str) -> None:
+        super().__init__(
+            f"`{branch}` cannot be created in `{repository}`: the branch `{blocking}` exists there, and "
+            "git cannot hold a branch and a folder of branches of the same name."
+        )
+        self.repository = repository
+        self.branch = branch
+        self.blocking = blocking

@@ -11,7 +11,9 @@ from enum import StrEnum
 class FluxObservation:
     """What one cluster's Flux objects (or commit statuses) say about one component."""
 
-    source_revision: str | None  # GitRepository .status.artifact.revision, sha only
+    # The commits: for an OCIRepository, Bucket or ExternalArtifact source, what the artifact was built
+    # from (its origin revision), not the artifact's digest.
+    source_revision: str | None  # the source's .status.artifact.revision, sha only
     applied_revision: str | None  # Kustomization .status.lastAppliedRevision, sha only
     ready: bool | None  # the Kustomization's Ready condition (None: unknown or reconciling)
     reason: str = ""  # ReconciliationSucceeded, BuildFailed, HealthCheckFailed, …

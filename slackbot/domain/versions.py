@@ -123,13 +123,22 @@ class CommitInfo:
 
 
 @dataclass(frozen=True)
+class UnreadableFile:
+    """A file that exists but whose text cannot be had: not UTF-8, a symbolic link to nothing, too
+    large for the forge's API. ``reason`` says why, to follow the file's name in a problem."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class BranchSnapshot:
     """Some files of one branch, with the commit the branch pointed at when they were read."""
 
     repository: str
     branch: str
     head: CommitInfo
-    files: Mapping[str, str | None]  # path -> text, None when the file does not exist
+    # path -> text; None when the file does not exist; UnreadableFile when it exists but has no text
+    files: Mapping[str, str | UnreadableFile | None]
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ Every message comes with a plain-text fallback (notifications, screen readers, o
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,8 @@ MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
 MAX_MESSAGE_CHARS = 12000  # Slack refuses (msg_blocks_too_long) somewhere above 13k in total
 MAX_FIELDS = 10
+MAX_CONTEXT_ELEMENTS = 10
+MAX_SELECT_OPTIONS = 100
 
 
 @dataclass(frozen=True)
@@ -45,16 +49,61 @@ def link(url: str | None, label: str) -> str:
 
 
 def header(text: str) -> HeaderBlock:
-    return HeaderBlock(text=text if len(text) <= MAX_HEADER_TEXT else text[: MAX_HEADER_TEXT - 1] + "…")
+    return HeaderBlock(text=clip(text, MAX_HEADER_TEXT))
 
 
 def context(*lines: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=line[:MAX_SECTION_TEXT]) for line in lines[:10]])
+    return ContextBlock(
+        elements=[
+            MarkdownTextObject(text=clip(line, MAX_SECTION_TEXT)) for line in lines[:MAX_CONTEXT_ELEMENTS]
+        ]
+    )
+
+
+def clip(text: str, most: int) -> str:
+    """``text``, cut to at most ``most`` characters with an ellipsis when it was longer."""
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def within(lines: Sequence[str], *, chars: int, most: int) -> tuple[list[str], int]:
+    """The first of ``lines`` that fit in ``chars`` characters as Slack counts them (``json_len``)
+    and in ``most`` items (the first one always, clipped to fit), and how many were left out."""
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        if len(kept) == most or (kept and used + json_len(line) > chars):
+            break
+        kept.append(line if kept else _clip_json(line, chars))
+        used += json_len(kept[-1])
+    return kept, len(lines) - len(kept)
+
+
+def _clip_json(text: str, most: int) -> str:
+    """``text`` clipped until it takes at most ``most`` characters in JSON."""
+    while json_len(text) > most and len(text) > 1:
+        text = clip(text, max(1, len(text) - max(1, (json_len(text) - most) // 2)))
+    return text
+
+
+def json_len(text: str) -> int:
+    """How many characters ``text`` takes in a message's JSON (quotes and backslashes escaped)."""
+    return len(json.dumps(text, ensure_ascii=False)) - 2
+
+
+def json_size(blocks: Sequence[Block]) -> int:
+    """How many characters the blocks take as Slack measures a message (compact JSON)."""
+    return len(json.dumps([b.to_dict() for b in blocks], ensure_ascii=False, separators=(",", ":")))
 
 
 def section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text[:MAX_SECTION_TEXT]))
+    return SectionBlock(text=MarkdownTextObject(text=clip(text, MAX_SECTION_TEXT)))
 
 
 def error_message(sentence: str) -> Message:
     return Message(text=sentence, blocks=[section(f":warning: {mrkdwn_escape(sentence)}")])
+
+
+def short_form(message: Message, refused: str) -> Message:
+    """A message Slack refused to show (``refused`` is its error code), as plain text it takes."""
+    text = f":warning: Slack would not show my whole answer ({refused}), so here is its short form: {message.text}"
+    return Message(text=clip(text, MAX_SECTION_TEXT))

@@ -28,7 +28,20 @@ from slackbot.domain.hotfix import Hotfix, Kind, Stage, StepState
 from slackbot.domain.hotfix_commands import usage
 from slackbot.domain.snooze import SnoozeSubject
 from slackbot.domain.views import ThreadView
-from slackbot.render.blocks import Message, link, mrkdwn_escape
+from slackbot.render.blocks import (
+    MAX_BLOCKS,
+    MAX_MESSAGE_CHARS,
+    MAX_SECTION_TEXT,
+    MAX_SELECT_OPTIONS,
+    Message,
+    clip,
+    context,
+    header,
+    json_size,
+    link,
+    mrkdwn_escape,
+    section,
+)
 from slackbot.render.words import channel_post_text, reminder_text, rolls_out, sentence, who
 from slackbot.services.outcome import Answer, HelpText, StartForm, StatusList
 
@@ -165,60 +178,75 @@ def answer_message(answer: Answer) -> Message:
 
 
 def status_list(views: Sequence[ThreadView]) -> Message:
-    """Hot-fixes with their stage and links."""
+    """Hot-fixes with their stage and links: as many as Slack shows in one message (by blocks and
+    by characters), then how many more there are and where to see them."""
     if not views:
         return Message(
             text="No active hot-fixes.",
-            blocks=[
-                SectionBlock(
-                    text=MarkdownTextObject(
-                        text="No active hot-fixes. Start one with `/hotfix ENV COMPONENT TICKET`."
-                    )
-                )
-            ],
+            blocks=[section("No active hot-fixes. Start one with `/hotfix ENV COMPONENT TICKET`.")],
         )
-    blocks: list[Block] = [HeaderBlock(text=f"Hot-fixes ({len(views)})")]
-    for view in views[:15]:
-        hotfix, thread = view.hotfix, view.thread_link
-        parts = [f"*{mrkdwn_escape(hotfix.ticket)}* — {mrkdwn_escape(title(hotfix).split(' — ', 1)[1])}"]
-        parts.append(
-            f"`{mrkdwn_escape(hotfix.branch)}` → `{mrkdwn_escape(hotfix.base_branch)}` in {link(view.links.repository, hotfix.repository)}"
-        )
-        extras = [link(hotfix.pull.url, f"PR #{hotfix.pull.number}")] if hotfix.pull else []
-        if hotfix.backmerge:
-            extras.append(link(hotfix.backmerge.url, f"back-merge #{hotfix.backmerge.number}"))
-        if thread:
-            extras.append(link(thread, "thread"))
-        if extras:
-            parts.append(" · ".join(extras))
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(parts))))
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=progress(hotfix))]))
-        blocks.append(DividerBlock())
-    if len(views) > 15:
+    blocks: list[Block] = [header(f"Hot-fixes ({len(views)})")]
+    used, shown = json_size(blocks), 0
+    for view in views:
+        entry = _status_entry(view)
+        size = json_size(entry) + 1
+        if len(blocks) + len(entry) >= MAX_BLOCKS or used + size > MAX_MESSAGE_CHARS - _MORE_ROOM:
+            break
+        blocks += entry
+        used, shown = used + size, shown + 1
+    if shown < len(views):
         blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text=f"…and {len(views) - 15} more: `slackbot hotfix status --json` lists all."
-                    )
-                ]
+            context(
+                f"…and {len(views) - shown} more: `/hotfix status TICKET` shows one, "
+                "`slackbot hotfix status --json` lists them all."
             )
         )
     text = "Hot-fixes: " + ", ".join(f"{v.hotfix.ticket} ({v.hotfix.stage.value})" for v in views)
-    return Message(text=text, blocks=blocks[:50])
+    return Message(text=clip(text, MAX_SECTION_TEXT), blocks=blocks)
+
+
+_MORE_ROOM = 400  # characters kept for the closing "…and N more" line
+
+
+def _status_entry(view: ThreadView) -> list[Block]:
+    """One hot-fix in the status list: what and where, its links, its progress."""
+    hotfix, thread = view.hotfix, view.thread_link
+    parts = [f"*{mrkdwn_escape(hotfix.ticket)}* — {mrkdwn_escape(title(hotfix).split(' — ', 1)[1])}"]
+    parts.append(
+        f"`{mrkdwn_escape(hotfix.branch)}` → `{mrkdwn_escape(hotfix.base_branch)}` in "
+        f"{link(view.links.repository, hotfix.repository)}"
+    )
+    extras = [link(hotfix.pull.url, f"PR #{hotfix.pull.number}")] if hotfix.pull else []
+    if hotfix.backmerge:
+        extras.append(link(hotfix.backmerge.url, f"back-merge #{hotfix.backmerge.number}"))
+    if thread:
+        extras.append(link(thread, "thread"))
+    if extras:
+        parts.append(" · ".join(extras))
+    return [section("\n".join(parts)), context(progress(hotfix)), DividerBlock()]
 
 
 def start_modal(form: StartForm, channel_id: str) -> View:
-    """The form `/hotfix` alone opens: environment and component from config, ticket, summary."""
+    """The form `/hotfix` alone opens: environment and component from config, ticket, summary.
 
-    def select(block_id: str, label: str, names: Sequence[str]) -> InputBlock:
+    A select holds at most 100 options: past that, the list is cut (``core`` always stays) and the
+    hint says how to name any other with `/hotfix ENV COMPONENT`."""
+
+    def select(block_id: str, label: str, names: Sequence[str], *, keep: str | None = None) -> InputBlock:
+        shown, left_out = _choices(names, keep)
+        hint = (
+            f"{left_out} more are not listed here: close this and type `/hotfix ENV COMPONENT` for one of them."
+            if left_out
+            else None
+        )
         return InputBlock(
             block_id=block_id,
             label=label,
+            hint=hint,
             element=StaticSelectElement(
                 action_id="value",
                 placeholder=f"Choose the {label.lower()}",
-                options=[Option(text=name, value=name) for name in names[:100]],
+                options=[Option(text=clip(name, MAX_OPTION_TEXT), value=name) for name in shown],
             ),
         )
 
@@ -231,7 +259,7 @@ def start_modal(form: StartForm, channel_id: str) -> View:
         close=PlainTextObject(text="Cancel"),
         blocks=[
             select("environment", "Environment", form.environments),
-            select("component", "Component", form.components),
+            select("component", "Component", form.components, keep=form.core),
             InputBlock(
                 block_id="ticket",
                 label="Ticket",
@@ -247,6 +275,19 @@ def start_modal(form: StartForm, channel_id: str) -> View:
             ),
         ],
     )
+
+
+MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150
+
+
+def _choices(names: Sequence[str], keep: str | None) -> tuple[list[str], int]:
+    """The names a select can offer (at most 100, ``keep`` always among them, none too long to be
+    an option's value), and how many are left out."""
+    wanted = list(dict.fromkeys([*names, *([keep] if keep else [])]))
+    usable = [n for n in wanted if 0 < len(n) <= MAX_OPTION_VALUE and n != keep]
+    shown = usable[: MAX_SELECT_OPTIONS - (1 if keep else 0)] + ([keep] if keep else [])
+    return shown, len(wanted) - len(shown)
 
 
 SNOOZE = "reminder_snooze"

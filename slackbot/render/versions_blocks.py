@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 
 from slack_sdk.models.blocks import Block, DividerBlock, MarkdownTextObject, SectionBlock
@@ -11,15 +12,19 @@ from slackbot.domain.rollout import ClusterView
 from slackbot.domain.versions import ComponentReport, EnvironmentVersions, Layout
 from slackbot.render.blocks import (
     MAX_BLOCKS,
+    MAX_CONTEXT_ELEMENTS,
     MAX_FIELDS,
     MAX_MESSAGE_CHARS,
     MAX_SECTION_TEXT,
     Message,
+    clip,
     context,
     header,
+    json_len,
     link,
     mrkdwn_escape,
     section,
+    within,
 )
 from slackbot.render.words import about, and_list
 from slackbot.services.version_queries import (
@@ -27,6 +32,11 @@ from slackbot.services.version_queries import (
     EnvironmentAnswer,
     VersionsAnswer,
 )
+
+# How much of a message the problems' context may take, all of them together.
+MAX_PROBLEM_CHARS = 2000
+# What a code section costs in the message's JSON beyond its lines.
+_SECTION_OVERHEAD = len(json.dumps(section("``````").to_dict(), separators=(",", ":")))
 
 
 def versions_message(answer: VersionsAnswer) -> Message:
@@ -81,15 +91,30 @@ def _code_sections(lines: Iterable[str], budget: int) -> tuple[list[SectionBlock
 
     for index, raw in enumerate(lines):
         text = mrkdwn_escape(raw)
-        if used + len(text) + 1 > budget:
+        cost = json_len(text + "\n")  # as Slack counts it: JSON-escaped
+        if used + cost > budget:
             flush()
             return sections, len(lines) - index
         if sum(len(x) + 1 for x in chunk) + len(text) + 6 > MAX_SECTION_TEXT:
             flush()
+            used += _SECTION_OVERHEAD
         chunk.append(text)
-        used += len(text) + 1
+        used += cost
     flush()
     return sections, 0
+
+
+def _problem_lines(versions: EnvironmentVersions) -> list[str]:
+    """The files that could not be read, as context lines: bounded in number and in characters
+    (ten long parse errors would take Slack past its ~13k total), saying how many are left out."""
+    lines = [f":warning: {mrkdwn_escape(str(p))}" for p in versions.problems]
+    kept, left_out = within(lines, chars=MAX_PROBLEM_CHARS, most=MAX_CONTEXT_ELEMENTS - 1)
+    if left_out:
+        kept.append(
+            f"…and {left_out} more {'problem' if left_out == 1 else 'problems'}: "
+            f"`slackbot versions {versions.environment} --json` lists them all."
+        )
+    return kept
 
 
 def environment_versions(versions: EnvironmentVersions, *, commit_url: str | None) -> Message:
@@ -98,9 +123,11 @@ def environment_versions(versions: EnvironmentVersions, *, commit_url: str | Non
     if versions.layout is Layout.LEGACY:
         source += " (legacy `deployment-config.yaml`)"
     blocks.append(context(f"Read from {source}"))
-    problems = [f":warning: {mrkdwn_escape(str(p))}" for p in versions.problems]
-    charts = " · ".join(f"`{c.name}` {c.version or '—'}" for c in versions.core_charts)
-    tail_chars = sum(len(p) for p in problems) + len(charts) + 500
+    problems = _problem_lines(versions)
+    charts = clip(
+        " · ".join(f"`{c.name}` {c.version or '—'}" for c in versions.core_charts), MAX_SECTION_TEXT - 20
+    )
+    tail_chars = sum(json_len(p) for p in problems) + json_len(charts) + 500
     tables, left_out = _code_sections(_table_rows(versions), MAX_MESSAGE_CHARS - tail_chars)
     blocks.extend(tables[: MAX_BLOCKS - 6])
     if left_out:
@@ -192,7 +219,7 @@ def component_detail(answer: ComponentAnswer) -> Message:
         context(f"Read from `{env.repository}` @ `{env.branch}`, commit {link(commit_url, env.commit[:7])}")
     )
     if env.problems:
-        blocks.append(context(*(f":warning: {mrkdwn_escape(str(p))}" for p in env.problems)))
+        blocks.append(context(*_problem_lines(env)))
     text = (
         f"{c.name} in {env.environment}: branch {c.branch or '—'}, chart {c.chart_version or '—'}, "
         f"image {c.image or '—'}"

@@ -5,7 +5,9 @@
 :class:`~slackbot.sandbox.kube_emulator.KubeEmulator` up to date (``status.artifact.revision``,
 ``status.lastAppliedRevision``, ``Ready``/``Reconciling`` conditions with their transition times,
 ``status.lastHandledReconcileAt``), and reads the ``reconcile.fluxcd.io/requestedAt`` annotations
-someone set on them to ask Flux to reconcile.
+someone set on them to ask Flux to reconcile. The objects are ``v1`` ones as the CRDs define them
+(an artifact has the ``digest``, ``lastUpdateTime``, ``path``, ``revision`` and ``url`` it must have;
+each condition its ``lastTransitionTime``), stored under the first version the emulator serves.
 """
 
 from __future__ import annotations
@@ -163,7 +165,8 @@ def _condition(kind: str, status: str, reason: str, message: str) -> dict[str, A
 
 
 def _with_times(status: dict[str, Any], old_status: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Give each condition a lastTransitionTime: the old one while its status is unchanged."""
+    """Give each condition a lastTransitionTime (the old one while its status is unchanged) and the
+    artifact its lastUpdateTime (the old one while its revision is unchanged)."""
     old = {c.get("type"): c for c in (old_status or {}).get("conditions") or [] if isinstance(c, dict)}
     conditions = []
     for condition in status.get("conditions") or []:
@@ -171,7 +174,14 @@ def _with_times(status: dict[str, Any], old_status: Mapping[str, Any] | None) ->
         unchanged = previous is not None and previous.get("status") == condition["status"]
         when = previous.get("lastTransitionTime") if unchanged and previous is not None else None
         conditions.append({**condition, "lastTransitionTime": when or _now_text()})
-    return {**status, "conditions": conditions}
+    timed = {**status, "conditions": conditions}
+    artifact = status.get("artifact")
+    if artifact is not None:
+        old_artifact = (old_status or {}).get("artifact") or {}
+        same = old_artifact.get("revision") == artifact["revision"]
+        updated = old_artifact.get("lastUpdateTime") if same else None
+        timed["artifact"] = {**artifact, "lastUpdateTime": updated or _now_text()}
+    return timed
 
 
 def _now_text() -> str:

@@ -217,6 +217,9 @@ class GitRepo:
             return None
         return self.text("rev-parse", "--verify", "--quiet", sha)
 
+    def object_size(self, sha: str) -> int:
+        return int(self.text("cat-file", "-s", sha))
+
     def read_blob(self, sha: str) -> bytes:
         return self.run("cat-file", "blob", sha).stdout
 
@@ -410,8 +413,9 @@ class GitRepo:
             return None
         return proc.stdout.decode().split("\n", 1)[0].strip()
 
-    def tree_with_files(self, base: str | None, files: Mapping[str, bytes]) -> str:
-        """A tree equal to commit/tree ``base`` (None: empty) with ``files`` written into it."""
+    def tree_with_files(self, base: str | None, files: Mapping[str, bytes], *, mode: str = "100644") -> str:
+        """A tree equal to commit/tree ``base`` (None: empty) with ``files`` written into it
+        (``mode`` 120000: each is a symbolic link, its data the target)."""
         with tempfile.TemporaryDirectory(prefix="slackbot-git-index-") as tmp:
             # A throwaway index lets plumbing build the tree without any working tree.
             env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
@@ -419,29 +423,32 @@ class GitRepo:
                 self.run("read-tree", _check_rev(base), env=env)
             for path, data in files.items():
                 blob = self.write_blob(data)
-                self.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{path.strip('/')}", env=env)
+                self.run("update-index", "--add", "--cacheinfo", f"{mode},{blob},{path.strip('/')}", env=env)
             return self.text("write-tree", env=env)
 
     def commit_file(
         self,
         branch: str,
         path: str,
-        text: str,
+        text: str | bytes,
         message: str,
         author: str = DEFAULT_AUTHOR,
         *,
         timestamp: int | None = None,
+        mode: str = "100644",
     ) -> str:
         """Commit one file to an existing branch, as a developer's push would; returns the new tip.
 
-        If the file already has exactly this text the branch is left alone and its tip returned
-        (git itself refuses to make an empty commit).
+        ``text`` is written as UTF-8 (bytes as they are); ``mode`` 120000 makes it a symbolic link
+        to ``text``. If the file already has exactly this content the branch is left alone and its
+        tip returned (git itself refuses to make an empty commit).
         """
         ref = f"refs/heads/{branch}"
         parent = self.ref(ref)
         if parent is None:
             raise GitError(["commit_file", branch], 1, f"no branch {branch!r} in {self.path}")
-        tree = self.tree_with_files(parent, {path: text.encode("utf-8")})
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        tree = self.tree_with_files(parent, {path: data}, mode=mode)
         if tree == self.text("rev-parse", f"{parent}^{{tree}}"):
             return parent
         sha = self.commit_tree(tree, [parent], message, author=Identity.parse(author), timestamp=timestamp)

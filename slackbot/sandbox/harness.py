@@ -34,6 +34,8 @@ from slackbot.slack.http import bound_port, http_server
 
 GENERAL = ("C0GENERAL", "general")
 INCIDENT = ("C0INC2291", "inc-2291-jupyter")  # an incident channel: its name carries the ticket
+# A private incident channel the bot was invited to: Slack calls it "privategroup" in what it sends.
+PRIVATE_INCIDENT = ("C0PRIV125", "inc-125-kc")
 SANDBOX_GITHUB_TOKEN = "sandbox-github-token"  # noqa: S105 -- the emulator's, not a secret
 
 
@@ -138,6 +140,7 @@ class Sandbox:
         self.slack.add_channel(GENERAL[0], GENERAL[1])
         self.slack.add_channel(INCIDENT[0], INCIDENT[1])
         self.slack.add_channel(TEAM[0], TEAM[1])
+        self.slack.add_channel(*PRIVATE_INCIDENT, is_private=True)
         self.slack.add_user("U0CAROL", "carol")
         self.slack.add_usergroup("S0PLATFORM", "platform", ["U0CAROL"])
         self._start_bot()
@@ -228,8 +231,11 @@ class Sandbox:
     def person(
         self, user_id: str = "U0ALICE", user_name: str = "alice", channel: tuple[str, str] = INCIDENT
     ) -> SlackUser:
-        """Someone in the workspace, typing in ``channel`` (id, name): an incident channel by default."""
+        """Someone in the workspace, typing in ``channel`` (id, name): an incident channel by default.
+        They are in that channel (added to its members when those are modelled)."""
         self.slack.add_user(user_id, user_name)
+        if self.slack.name_in_payloads(channel[0]) is not None:
+            self.slack.invite(channel[0], user_id)
         return SlackUser(
             self.slack, user_id=user_id, user_name=user_name, channel_id=channel[0], channel_name=channel[1]
         )

@@ -7,12 +7,17 @@ reads a real cluster reads this one in the demo and the tests. Served:
 * ``GET /apis/{group}/{version}/namespaces/{ns}/{plural}/{name}``: the object, or 404 as a Status.
 * ``PATCH`` the same path with ``application/merge-patch+json`` (RFC 7386); other patch types
   answer 415. As for a CRD with a status subresource, a patch cannot change ``status``.
-* ``GET /apis/{group}/{version}``: discovery (an APIResourceList of the plurals stored).
+* ``GET /apis/{group}/{version}``: discovery (an APIResourceList of the plurals served there).
 
-Every object is served under each version in ``api_versions`` (a trivial conversion: the same
-body with ``apiVersion`` swapped); other versions answer 404 "the server could not find the
-requested resource", as an API server that does not serve them. Errors are Kubernetes ``Status``
-objects. Requests need ``Authorization: Bearer <token>`` (401 otherwise).
+Versions, as Flux's CRDs serve them: by default only ``v1`` (Flux 2.8 and later: kustomize-controller
+and source-controller 1.8 dropped ``v1beta2``). ``api_versions=OLDER_FLUX`` (``v1``, ``v1beta2``) is
+an older cluster (Flux 2.0 to 2.7, ``v1beta2`` deprecated but served), ``("v1beta2",)`` one from before
+Flux 2.0; ``served_versions`` overrides one plural (before Flux 2.6 an OCIRepository is only
+``v1beta2``). A Flux kind is never served under a version its CRD never had: an ExternalArtifact
+(Flux 2.7+) is ``v1`` only. Every object is served under each version its kind is served under (a
+trivial conversion: the same body with ``apiVersion`` swapped); other versions answer 404 "the
+server could not find the requested resource", as an API server that does not serve them. Errors
+are Kubernetes ``Status`` objects. Requests need ``Authorization: Bearer <token>`` (401 otherwise).
 
 Test hooks: ``unreachable`` (503 to everything: the cluster is down), ``forbidden_verbs`` ("get",
 "patch": 403 as RBAC would), ``requests`` (method, path, status) and ``patches`` (path, body).
@@ -29,12 +34,13 @@ import logging
 import re
 import threading
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from slackbot.sandbox.loopback import LoopbackHandler, LoopbackHTTPServer, LoopbackServer
 
-__all__ = ["KubeEmulator", "KubeRequest"]
+__all__ = ["CURRENT_FLUX", "FLUX_KINDS", "OLDER_FLUX", "KubeEmulator", "KubeRequest"]
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +48,19 @@ Json = dict[str, Any]
 
 _OBJECT_PATH = re.compile(r"^/apis/([^/]+)/([^/]+)/namespaces/([^/]+)/([^/]+)/([^/]+)$")
 _GROUP_VERSION_PATH = re.compile(r"^/apis/([^/]+)/([^/]+)$")
-_KINDS = {
-    "gitrepositories": "GitRepository",
-    "ocirepositories": "OCIRepository",
-    "buckets": "Bucket",
-    "kustomizations": "Kustomization",
-    "helmreleases": "HelmRelease",
+SOURCE_GROUP = "source.toolkit.fluxcd.io"
+KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
+# (group, plural) -> (kind, every version its CRD has had that the bot may ask for), from the CRDs in
+# fluxcd/source-controller and fluxcd/kustomize-controller (config/crd/bases/).
+FLUX_KINDS: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
+    (SOURCE_GROUP, "gitrepositories"): ("GitRepository", ("v1", "v1beta2")),
+    (SOURCE_GROUP, "ocirepositories"): ("OCIRepository", ("v1", "v1beta2")),
+    (SOURCE_GROUP, "buckets"): ("Bucket", ("v1", "v1beta2")),
+    (SOURCE_GROUP, "externalartifacts"): ("ExternalArtifact", ("v1",)),
+    (KUSTOMIZE_GROUP, "kustomizations"): ("Kustomization", ("v1", "v1beta2")),
 }
+CURRENT_FLUX: tuple[str, ...] = ("v1",)  # Flux 2.8 and later
+OLDER_FLUX: tuple[str, ...] = ("v1", "v1beta2")  # Flux 2.0 to 2.7
 
 
 @dataclass(frozen=True)
@@ -101,10 +113,12 @@ class KubeEmulator(LoopbackServer):
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        api_versions: tuple[str, ...] = ("v1", "v1beta2"),
+        api_versions: tuple[str, ...] = CURRENT_FLUX,
+        served_versions: Mapping[str, tuple[str, ...]] | None = None,
         token: str = "sandbox-kube",  # noqa: S107 - a made-up loopback credential
     ) -> None:
         self.api_versions = tuple(api_versions)
+        self.served_versions = dict(served_versions or {})  # a Flux kind's plural -> its versions here
         self.token = token
         self.unreachable = False
         self.forbidden_verbs: set[str] = set()
@@ -126,7 +140,7 @@ class KubeEmulator(LoopbackServer):
         """Store ``body`` as the object the API returns (metadata name/namespace filled in)."""
         stored = copy.deepcopy(body)
         stored["apiVersion"] = f"{group}/{version}"
-        stored.setdefault("kind", _KINDS.get(plural, plural))
+        stored.setdefault("kind", _kind(group, plural))
         metadata = stored.setdefault("metadata", {})
         metadata["name"] = name
         metadata["namespace"] = namespace
@@ -204,7 +218,7 @@ class KubeEmulator(LoopbackServer):
         verb = {"GET": "get", "PATCH": "patch"}.get(method)
         if verb is None:
             raise _status(405, "MethodNotAllowed", f"the server does not allow this method: {method}")
-        if version not in self.api_versions or not self._serves(group, plural):
+        if not self._serves(group, version, plural):
             raise _status(404, "NotFound", "the server could not find the requested resource")
         if verb in self.forbidden_verbs:
             raise _status(
@@ -253,17 +267,25 @@ class KubeEmulator(LoopbackServer):
         self._objects[key] = updated
         return updated
 
-    def _serves(self, group: str, plural: str) -> bool:
-        """Whether ``plural`` of ``group`` is known: any object of it stored, or a Flux kind."""
-        with self._lock:
+    def _versions_of(self, group: str, plural: str) -> tuple[str, ...]:
+        """The versions ``plural`` of ``group`` is served under here (none: its CRD is not installed)."""
+        known = FLUX_KINDS.get((group, plural))
+        if known is not None:
+            if plural in self.served_versions:
+                return self.served_versions[plural]
+            return tuple(v for v in self.api_versions if v in known[1])
+        with self._lock:  # another kind: served, under every version, once an object of it is stored
             stored = any(g == group and p == plural for g, p, _, _ in self._objects)
-        return stored or plural in _KINDS
+        return self.api_versions if stored else ()
+
+    def _serves(self, group: str, version: str, plural: str) -> bool:
+        return version in self._versions_of(group, plural)
 
     def _discovery(self, group: str, version: str) -> Json:
-        if version not in self.api_versions:
-            raise _status(404, "NotFound", "the server could not find the requested resource")
         with self._lock:
-            plurals = sorted({p for g, p, _, _ in self._objects if g == group})
+            stored = {p for g, p, _, _ in self._objects if g == group}
+        candidates = stored | {p for g, p in FLUX_KINDS if g == group}
+        plurals = sorted(p for p in candidates if self._serves(group, version, p))
         if not plurals:
             raise _status(404, "NotFound", "the server could not find the requested resource")
         return {
@@ -273,14 +295,19 @@ class KubeEmulator(LoopbackServer):
             "resources": [
                 {
                     "name": plural,
-                    "singularName": _KINDS.get(plural, plural).lower(),
+                    "singularName": _kind(group, plural).lower(),
                     "namespaced": True,
-                    "kind": _KINDS.get(plural, plural),
+                    "kind": _kind(group, plural),
                     "verbs": ["get", "list", "patch", "update", "watch"],
                 }
                 for plural in plurals
             ],
         }
+
+
+def _kind(group: str, plural: str) -> str:
+    known = FLUX_KINDS.get((group, plural))
+    return known[0] if known is not None else plural
 
 
 class _Handler(LoopbackHandler):

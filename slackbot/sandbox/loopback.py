@@ -1,7 +1,8 @@
 """The lifecycle the sandbox's HTTP emulators share: a threaded HTTP server on loopback.
 
 :class:`LoopbackServer` binds at construction (so ``base_url`` is known at once, port 0 picks a
-free port), serves in a daemon thread from ``start()`` or in the caller's thread from
+free port) with a listen backlog of 128 (not the standard library's 5, which a burst of parallel
+connections overflows), serves in a daemon thread from ``start()`` or in the caller's thread from
 ``serve_forever()``, and ``stop()`` also shuts down the connections still open, which wakes the
 handler threads parked on idle keep-alive connections. :class:`LoopbackHandler` is the handler
 base: HTTP/1.1 keep-alive, no access log, the request's body and lower-cased headers.
@@ -31,6 +32,10 @@ class LoopbackHTTPServer(ThreadingHTTPServer, Generic[OwnerT]):
     """A threaded HTTP server that knows its owner (for its handlers) and its open connections."""
 
     daemon_threads = True
+    # The standard library listens with a backlog of 5: a burst of parallel connections (a cold
+    # /versions opens ~20) overflows the accept queue, and each dropped SYN is retried after a whole
+    # second. Linux caps this at net.core.somaxconn.
+    request_queue_size = 128
     owner: OwnerT
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:

@@ -3,7 +3,9 @@
 A :class:`SlackUser` is one person in the emulated workspace; its methods build the JSON (or form
 fields) Slack would send the bot when that person types a slash command, clicks or chooses in a
 message's element, or submits a modal, with the response URLs and trigger ids handed out by the
-:class:`~slackbot.sandbox.slack_emulator.SlackEmulator`. Delivering them is
+:class:`~slackbot.sandbox.slack_emulator.SlackEmulator`. As Slack does, a slash command or a click
+from a private channel names it ``privategroup`` and one from a DM ``directmessage``: only the id
+tells which channel it is. Delivering them is
 :mod:`slackbot.sandbox.slack_user`'s job.
 """
 
@@ -56,7 +58,7 @@ class SlackUser:
             "team_id": self.team_id,
             "team_domain": self.team_domain,
             "channel_id": self.channel_id,
-            "channel_name": self.channel_name,
+            "channel_name": self._name_in_payloads(self.channel_id),
             "user_id": self.user_id,
             "user_name": self.user_name,
             "command": command,
@@ -90,7 +92,7 @@ class SlackUser:
                 "channel_id": channel_id,
                 "is_ephemeral": message.is_ephemeral if message else True,
             },
-            channel={"id": channel_id, "name": self.channel_name},
+            channel={"id": channel_id, "name": self._name_in_payloads(channel_id)},
             state={"values": {}},
             response_url=self.emulator.new_response_url(
                 channel=channel_id,
@@ -127,6 +129,14 @@ class SlackUser:
         payload = self._interaction("view_submission")
         payload.update(view=view, response_urls=[])
         return payload
+
+    def _name_in_payloads(self, channel_id: str) -> str:
+        """The channel's name as Slack sends it: ``privategroup`` for a private channel and
+        ``directmessage`` for a DM, whatever they are called; else the name."""
+        sent = self.emulator.name_in_payloads(channel_id)
+        if sent is not None:
+            return sent
+        return "directmessage" if channel_id.startswith("D") else self.channel_name
 
     def _interaction(self, kind: str) -> JsonDict:
         """The fields every interaction payload of this user carries, with a fresh trigger id."""

@@ -24,6 +24,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from slackbot.render.terminal import render_message
 from slackbot.sandbox.slack_emulator import JsonDict, Message, SlackEmulator
+from slackbot.sandbox.slack_emulator.model import Post
 from slackbot.sandbox.slack_payloads import SlackUser, find_element
 
 # Slack gives the bot 3 seconds to acknowledge a command or an interaction.
@@ -327,13 +328,20 @@ class Conversation:
             if mine:
                 posts.extend(p.as_dict() for p in mine)
                 answered_at = time.monotonic()
-                finished = finished or any(p.kind in ("response_url", "views.open") for p in mine)
+                finished = finished or any(self._answers(p) for p in mine)
             now = time.monotonic()
             if finished and answered_at is not None and now - answered_at >= settle:
                 return Reply(ack, posts)
             if now >= deadline:
                 return Reply(ack, posts, timed_out=True)
             time.sleep(0.02)
+
+    def _answers(self, post: Post) -> bool:
+        """Whether a post answers this person: their response_url, a modal, or an ephemeral
+        message to them (the bot's way round a response_url that refused)."""
+        if post.kind in ("response_url", "views.open"):
+            return True
+        return post.kind == "chat.postEphemeral" and post.user == self.user.user_id
 
     def _ack_post(self, body: JsonDict, response_url: str) -> JsonDict:
         """The ack as displayed; Slack shows a failure instead of content it refuses."""

@@ -18,6 +18,10 @@ from slackbot.domain.tickets import (
 from slackbot.services.ports import Directory
 
 DEFAULT_ROLLOUT_DEADLINE = timedelta(minutes=10)
+# What Slack sends as the channel's name from a private channel (``privategroup``) or a DM
+# (``directmessage``), in slash commands and button clicks alike: not the name, which only a
+# look-up by id (conversations.info) tells.
+PLACEHOLDER_CHANNEL_NAMES = frozenset({"privategroup", "directmessage"})
 
 
 @dataclass(frozen=True)
@@ -61,21 +65,35 @@ class Access:
         self.policy = policy
         self.directory = directory
 
+    def channel_name(self, actor: Actor) -> str | None:
+        """The name of the channel the actor asked from: as Slack sent it, or looked up by the
+        channel's id when Slack sent none (the modal) or a placeholder (private channels, DMs)."""
+        sent = actor.channel_name
+        if sent and sent not in PLACEHOLDER_CHANNEL_NAMES:
+            return sent
+        return self.directory.channel_name(actor.channel_id) if actor.channel_id else None
+
     def authorize(self, actor: Actor) -> None:
         if actor.via == "cli":
             return  # an operator holding the bot's credentials
-        channel_name = actor.channel_name or self.directory.channel_name(actor.channel_id) or ""
-        in_incident = actor.channel_id in self.policy.channels or bool(
-            re.search(self.policy.channel_pattern, channel_name)
-        )
-        if not in_incident:
+        if actor.channel_id not in self.policy.channels:
+            self._authorize_channel(actor)
+        self.authorize_person(actor)
+
+    def _authorize_channel(self, actor: Actor) -> None:
+        channel_name = self.channel_name(actor)
+        if channel_name is None and actor.channel_name == "privategroup":
+            raise NotPermitted(
+                "I can't see this private channel, so I can't tell whether it is an incident channel; "
+                "nothing was changed. Invite me with `/invite @fluxbot` and try again."
+            )
+        if not re.search(self.policy.channel_pattern, channel_name or ""):
             raise NotPermitted(
                 "`/hotfix` works only in incident channels (names matching "
                 f"`{self.policy.channel_pattern}`"
                 + (" or the configured channels" if self.policy.channels else "")
                 + "); nothing was changed. Run it in the incident's channel."
             )
-        self.authorize_person(actor)
 
     def authorize_person(self, actor: Actor) -> None:
         """Only permitted people steer hot-fixes (anywhere, e.g. snoozing from the team channel)."""
@@ -93,7 +111,7 @@ class Access:
     def ticket_for(self, typed: str | None, actor: Actor) -> str:
         if typed:
             return validate_ticket(typed, self.policy.ticket_pattern)
-        from_channel = ticket_from_channel(actor.channel_name or "", self.policy.ticket_pattern)
+        from_channel = ticket_from_channel(self.channel_name(actor) or "", self.policy.ticket_pattern)
         if from_channel:
             return validate_ticket(from_channel, self.policy.ticket_pattern)
         raise UsageError(

@@ -89,7 +89,7 @@ class HotfixCommands:
             try:
                 return handler(command, actor)
             except Exception as error:
-                self.records.audit_failure(actor, action, _ticket(command, actor), error)
+                self.records.audit_failure(actor, action, self._ticket(command, actor), error)
                 raise
 
         self._handlers[kind] = cast(Handler[Any], audited)
@@ -98,14 +98,14 @@ class HotfixCommands:
         self.access.authorize(actor)
         return StartForm(
             environments=tuple(self.versions.environments),
-            components=(*self.versions.catalog, CORE_COMPONENT),
+            components=tuple(self.versions.catalog),
+            core=CORE_COMPONENT,
         )
 
-
-def _ticket(command: object, actor: Actor) -> str:
-    """The ticket an audit row names, as typed (or from the channel, for a start)."""
-    if isinstance(command, Start):
-        return command.ticket or ticket_from_channel(actor.channel_name or "") or "?"
-    if isinstance(command, SnoozeReminders):
-        return command.subject.key
-    return command.ticket if isinstance(command, TicketCommand) else "?"
+    def _ticket(self, command: object, actor: Actor) -> str:
+        """The ticket an audit row names, as typed (or from the channel's name, for a start)."""
+        if isinstance(command, Start):
+            return command.ticket or ticket_from_channel(self.access.channel_name(actor) or "") or "?"
+        if isinstance(command, SnoozeReminders):
+            return command.subject.key
+        return command.ticket if isinstance(command, TicketCommand) else "?"

@@ -37,7 +37,8 @@ class StartForm:
     """`/hotfix` alone: the form to start one, with the names to choose from."""
 
     environments: tuple[str, ...]
-    components: tuple[str, ...]
+    components: tuple[str, ...]  # the configured ones
+    core: str  # what to choose for a hot-fix of the core repository itself
 
 
 Answer = Outcome | StatusList | HelpText | StartForm

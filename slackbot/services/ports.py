@@ -20,7 +20,8 @@ class SourceReader(Protocol):
     """Read-only access to git repositories on the forge (GitHub)."""
 
     def read_branch(self, repository: str, branch: str, paths: Sequence[str]) -> BranchSnapshot:
-        """The branch's head commit and the given files on it (None for a file that does not exist).
+        """The branch's head commit and the given files on it (None for a file that does not exist,
+        an UnreadableFile for one that exists without text the bot can read).
 
         Raises NotFound when the repository or branch does not exist, Unavailable when the forge
         cannot answer.
@@ -46,10 +47,16 @@ class SourceReader(Protocol):
 class Forge(SourceReader, Protocol):
     """Branches and pull requests on the forge. Creates only: never force-pushes, never deletes."""
 
-    def read_file(self, repository: str, path: str, ref: str) -> FileText | None: ...
+    def read_file(self, repository: str, path: str, ref: str) -> FileText | None:
+        """A file's text and blob sha; None when it does not exist, Conflict when it has no text
+        the bot can edit."""
+        ...
 
     def create_branch(self, repository: str, branch: str, sha: str) -> bool:
-        """Create ``branch`` at ``sha``; False when a branch of that name already exists."""
+        """Create ``branch`` at ``sha``; False when a branch of that name already exists.
+
+        Raises BranchNameBlocked when git cannot hold the name beside an existing branch (``a``
+        beside ``a/b``)."""
         ...
 
     def compare(self, repository: str, base: str, head: str) -> Comparison: ...

@@ -3,7 +3,8 @@
 The hot-fix is stored (stage ``starting``, with its base commit) *before* its branch is created,
 so a retry finds the record and adopts the branch if it exists on that base; "already exists"
 from GitHub (a retried POST, a double click, a second person) is success once the existing branch
-is shown to have been cut from the base. Three kinds of plan share one record:
+is shown to have been cut from the base. A name git cannot hold beside an existing branch
+(``hotfix/124`` while ``hotfix`` exists) cancels the intent and names the branch in the way. Three kinds of plan share one record:
 
 - a *component* hot-fix branches from the release branch the environment pins;
 - a *core* hot-fix branches from the environment's own branch of the core repository;
@@ -17,6 +18,7 @@ from dataclasses import dataclass, replace
 from slackbot.domain.core_files import CorePaths
 from slackbot.domain.errors import OUTSIDE_FAILURES, Conflict, NotFound, UsageError, unfinished
 from slackbot.domain.events import AlreadyStarted, BranchCut, Started
+from slackbot.domain.forge import BranchNameBlocked
 from slackbot.domain.hotfix import DuplicateHotfix, Hotfix, Kind, PinChange, Stage
 from slackbot.domain.hotfix_commands import Start
 from slackbot.domain.pin_edit import PinUnchanged, edit_pin, pin_path
@@ -211,6 +213,12 @@ class HotfixStarter(LifecycleStep):
         assert hotfix.base_sha is not None
         try:
             created = self.forge.create_branch(hotfix.repository, hotfix.branch, hotfix.base_sha)
+        except BranchNameBlocked as blocked:
+            self._give_up(hotfix, actor, f"refused: `{blocked.blocking}` blocks the branch name")
+            raise Conflict(
+                f"{blocked} Nothing was changed: rename `{blocked.blocking}`, or set `hotfix.branch` in "
+                f"the bot's configuration (now `{self.policy.branch_template}`) to names that keep clear of it."
+            ) from blocked
         except OUTSIDE_FAILURES as error:
             raise unfinished(
                 error,
@@ -237,13 +245,17 @@ class HotfixStarter(LifecycleStep):
         comparison = self.forge.compare(hotfix.repository, hotfix.base_sha, hotfix.branch)
         if comparison.behind_by == 0:
             return
-        self.records.save(hotfix.cancelled(), show=False)
-        self.records.audit(actor, "start", hotfix, "refused: branch on another base")
+        self._give_up(hotfix, actor, "refused: branch on another base")
         raise Conflict(
             f"`{hotfix.branch}` already exists in `{hotfix.repository}` but was not cut from "
             f"`{hotfix.base_branch}` (it lacks {comparison.behind_by} of its commits). Nothing was changed: "
             "use another ticket, or rename that branch by hand."
         )
+
+    def _give_up(self, hotfix: Hotfix, actor: Actor, result: str) -> None:
+        """The recorded intent cannot be carried out: cancel it, so it blocks no later attempt."""
+        self.records.save(hotfix.cancelled(), show=False)
+        self.records.audit(actor, "start", hotfix, result)
 
     def _commit_pin(self, hotfix: Hotfix) -> None:
         """Put the one changed value on the hot-fix branch (once, even when retried)."""

@@ -1,3 +1,4 @@
 """The Slack entry layer, kept thin: the Bolt app (``app``), its listeners by surface (``commands/``,
-``actions/``, ``views/``), error sentences (``errors``) and the HTTP server (``http``). A listener
-acks, parses what Slack sent into a command, hands it to the services and renders the answer."""
+``actions/``, ``views/``), getting answers to people when Slack refuses the response_url
+(``delivery``), error sentences (``errors``) and the HTTP server (``http``). A listener acks, parses
+what Slack sent into a command, hands it to the services, renders the answer and delivers it."""

@@ -1,8 +1,10 @@
 """How errors reach people: a sentence in Slack, the stack trace in the log.
 
 Listeners are wrapped with :func:`answers_errors`, which turns any exception into one helpful
-sentence through ``respond``. (Raising to Bolt's ``@app.error`` after ``ack()`` is racy: Bolt
-resets the recorded ack when a listener fails, so an answer that fails quickly can turn the
+sentence, delivered as every answer is (:func:`slackbot.slack.delivery.deliver`: the response_url,
+else an ephemeral message). A wrapped listener takes ``respond``, ``client`` and ``body`` (Bolt
+passes only what a listener names). (Raising to Bolt's ``@app.error`` after ``ack()`` is racy:
+Bolt resets the recorded ack when a listener fails, so an answer that fails quickly can turn the
 request into a 404 that Slack shows as "dispatch_failed".) ``@app.error`` stays as the net for
 errors raised before a listener runs.
 """
@@ -12,13 +14,15 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec
 
 from slack_bolt import App, Respond
+from slack_sdk import WebClient
 
 from slackbot.domain.errors import BotError
 from slackbot.render.blocks import error_message
+from slackbot.slack.delivery import deliver
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -34,28 +38,29 @@ def user_sentence(error: Exception) -> str:
     return f"Something went wrong on my side (reference {reference}); nothing was changed. Please try again."
 
 
-def _tell(respond: Respond, error: Exception) -> None:
+def _tell(error: Exception, *, respond: Respond, client: WebClient, body: Mapping[str, Any]) -> None:
     try:
-        respond(**error_message(user_sentence(error)).as_kwargs())
-    except Exception:  # the response_url may have expired; the log has the error already
+        deliver(error_message(user_sentence(error)), respond=respond, client=client, body=body)
+    except Exception:  # delivery logs refusals itself; this is a bug in it, and the log has the error
         log.warning("could not deliver an error message to Slack", exc_info=True)
 
 
 def answers_errors(listener: Callable[P, None]) -> Callable[P, None]:
-    """Wrap a listener that takes ``respond`` so that no exception escapes to the person raw."""
+    """Wrap a listener that takes ``respond``, ``client`` and ``body`` so that no exception
+    escapes to the person raw."""
 
     @functools.wraps(listener)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
         try:
             listener(*args, **kwargs)
         except Exception as error:
-            respond: Any = kwargs["respond"]
-            _tell(respond, error)
+            given: dict[str, Any] = dict(kwargs)
+            _tell(error, respond=given["respond"], client=given["client"], body=given["body"])
 
     return wrapper
 
 
 def register(app: App) -> None:
     @app.error
-    def handle_error(error: Exception, respond: Respond) -> None:
-        _tell(respond, error)
+    def handle_error(error: Exception, respond: Respond, client: WebClient, body: dict[str, Any]) -> None:
+        _tell(error, respond=respond, client=client, body=body)

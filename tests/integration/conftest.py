@@ -16,9 +16,11 @@ from urllib3.util.retry import Retry
 
 from slackbot.adapters.store import normalise_url
 from slackbot.sandbox.github_emulator import GitHubEmulator
+from slackbot.sandbox.gitrepo import GitRepo
 from slackbot.sandbox.world import World, seed_world
 
 EMULATOR_TOKEN = "test-token"
+OLDEST = 1_735_689_600  # 2025-01-01T00:00:00Z, the first of the commits add_commits makes
 PG_URL_VARIABLE = "SLACKBOT_TEST_DATABASE_URL"
 
 
@@ -103,3 +105,21 @@ def github_factory(github_emulator: GitHubEmulator) -> Iterator[ClientFactory]:
 @pytest.fixture
 def github_client(github_factory: ClientFactory) -> Github:
     return github_factory()
+
+
+def add_commits(
+    git: GitRepo, branch: str, count: int, *, base_branch: str = "release/0.2.105", start: int = OLDEST
+) -> list[str]:
+    """``count`` commits on a new ``branch`` cut from ``base_branch``, an hour apart from ``start``
+    (later than the seeded history: git's walks trust commit dates); their shas, oldest first."""
+    base = git.ref(f"refs/heads/{base_branch}")
+    assert base is not None
+    stream = bytearray(f"reset refs/heads/{branch}\nfrom {base}\n\n".encode())
+    for n in range(1, count + 1):
+        stamp = f"Dev <dev@example.test> {start + 3600 * (n - 1)} +0000"
+        message, data = f"Commit {n}\n".encode(), f"n: {n}\n".encode()
+        stream += f"commit refs/heads/{branch}\nmark :{n}\nauthor {stamp}\ncommitter {stamp}\n".encode()
+        stream += f"data {len(message)}\n".encode() + message
+        stream += f"M 100644 inline values/counter.yaml\ndata {len(data)}\n".encode() + data + b"\n\n"
+    git.fast_import(bytes(stream + b"done\n"))
+    return [c.sha for c in reversed(git.log(f"refs/heads/{branch}", max_count=count))]

@@ -18,6 +18,7 @@ from slackbot.sandbox.kube_emulator import KubeEmulator
 from slackbot.sandbox.world import CORE_REPOSITORY, World
 from slackbot.settings import BotConfig, load_config
 from tests.integration.conftest import EMULATOR_TOKEN
+from tests.integration.flux_schema import problems
 
 JUPYTER = "lsc-sde/iac-flux-jupyter"
 NAMESPACE = "lscsde-config"
@@ -373,3 +374,87 @@ def test_start_and_stop_on_a_thread(sandbox_world: World, config: BotConfig, kub
         cluster.stop()
 
     assert cluster.applied["jupyter_hub"][0] == sha
+
+
+def flux_objects(kube: KubeEmulator, name: str) -> list[tuple[str, str, dict[str, Any]]]:
+    found = [(group, plural, kube.get(group, plural, NAMESPACE, name)) for group, plural in FLUX_PLURALS]
+    return [(group, plural, body) for group, plural, body in found if body is not None]
+
+
+FLUX_PLURALS = ((SOURCE, "gitrepositories"), (KUSTOMIZE, "kustomizations"))
+
+
+def test_every_object_the_simulated_flux_writes_is_one_flux_could(
+    prod: SimulatedCluster,
+    sandbox_world: World,
+    probe: KubernetesFluxProbe,
+    clock: FakeClock,
+    kube: KubeEmulator,
+) -> None:
+    """Checked against the v1 CRD schemas (tests/integration/flux_crds.json) in every state."""
+    seen: list[str] = []
+
+    def check(state: str) -> None:
+        for name in ("jupyter", "guacamole", CORE_FLUX_NAME):
+            objects = flux_objects(kube, name)
+            assert len(objects) == 2, (state, name)
+            for group, plural, body in objects:
+                assert body["apiVersion"] == f"{group}/v1"
+                assert problems(group, plural, body) == [], (state, plural, name)
+        seen.append(state)
+
+    prod.tick()
+    check("synced")
+    push(sandbox_world, JUPYTER, "release/0.2.105")
+    prod.tick()
+    check("waiting")
+    prod.fail("jupyter_hub", "HealthCheckFailed", "timeout waiting for: [Deployment/jupyterhub/hub]")
+    clock.advance(5)
+    prod.tick()
+    check("failing")
+    probe.request_reconcile("jupyter", NAMESPACE, datetime(2025, 3, 4, 9, 30, tzinfo=UTC))
+    prod.heal("jupyter_hub")
+    prod.tick()
+    check("healed on request")
+    core = sandbox_world.repo(CORE_REPOSITORY)
+    entry = core.tree_entry("prod", "core/flux-config.yaml")
+    assert entry is not None
+    text = core.read_blob(entry.sha).decode().replace('"release/0.2.105"', '"release/9.9.9"')
+    core.commit_file("prod", "core/flux-config.yaml", text, "Pin a branch that does not exist")
+    prod.tick()
+    check("missing branch")
+
+    assert seen == ["synced", "waiting", "failing", "healed on request", "missing branch"]
+
+
+def test_an_artifact_keeps_its_update_time_until_its_revision_changes(
+    prod: SimulatedCluster, sandbox_world: World, clock: FakeClock, kube: KubeEmulator
+) -> None:
+    def source_artifact() -> dict[str, Any]:
+        source = kube.get(SOURCE, "gitrepositories", NAMESPACE, "jupyter")
+        assert source is not None
+        found: dict[str, Any] = source["status"]["artifact"]
+        return found
+
+    prod.tick()
+    first = source_artifact()
+    kube.update(
+        SOURCE,
+        "gitrepositories",
+        NAMESPACE,
+        "jupyter",
+        {"status": {"artifact": {"lastUpdateTime": "2025-01-01T00:00:00Z"}}},
+    )
+    prod.fail("jupyter_hub")  # the Kustomization changes, the artifact does not
+    prod.tick()
+    unchanged = source_artifact()
+    sha = push(sandbox_world, JUPYTER, "release/0.2.105")
+    prod.tick()
+    clock.advance(5)
+    prod.tick()  # tried (and failed): the source holds the new revision
+    renewed = source_artifact()
+
+    assert first["lastUpdateTime"].endswith("Z")
+    assert unchanged["lastUpdateTime"] == "2025-01-01T00:00:00Z"
+    assert renewed["revision"] == f"release/0.2.105@sha1:{sha}"
+    assert renewed["lastUpdateTime"] != "2025-01-01T00:00:00Z"

@@ -24,7 +24,7 @@ from slackbot.adapters.store import Store
 from slackbot.domain.errors import NotFound
 from slackbot.domain.events import BackmergeReminder, BranchCut, Digest
 from slackbot.domain.followup import PendingBackmerge, RolloutState
-from slackbot.domain.forge import NothingToMerge
+from slackbot.domain.forge import BranchNameBlocked, NothingToMerge
 from slackbot.domain.hotfix import DuplicateHotfix, Hotfix, Kind, Stage, StaleHotfix
 from slackbot.domain.snooze import SnoozeSubject
 from slackbot.domain.views import ThreadView
@@ -464,6 +464,22 @@ def test_a_branch_is_created_once(github: ForgeSide) -> None:
     assert github.forge.branch_head(github.repository, "hotfix/INC-1").sha == head
 
 
+@pytest.mark.parametrize(
+    ("existing", "wanted"), [("hotfix", "hotfix/INC-1"), ("hotfix/INC-1/old", "hotfix/INC-1")]
+)
+def test_a_branch_name_git_refuses_names_the_branch_in_the_way(
+    github: ForgeSide, existing: str, wanted: str
+) -> None:
+    head = branched(github, existing)
+
+    with pytest.raises(BranchNameBlocked) as blocked:
+        github.forge.create_branch(github.repository, wanted, head)
+
+    assert (blocked.value.branch, blocked.value.blocking) == (wanted, existing)
+    with pytest.raises(NotFound):
+        github.forge.branch_head(github.repository, wanted)
+
+
 def test_a_pull_request_needs_commits_its_base_lacks(github: ForgeSide) -> None:
     branched(github)
 
@@ -484,6 +500,16 @@ def test_a_commit_moves_the_branch_and_changes_the_file(github: ForgeSide) -> No
     unchanged = github.forge.read_file(github.repository, github.path, github.base)
     assert unchanged is not None
     assert unchanged.text != changed.text
+
+
+def test_a_commit_to_a_missing_branch_is_not_found(github: ForgeSide) -> None:
+    current = github.forge.read_file(github.repository, github.path, github.base)
+    assert current is not None
+
+    with pytest.raises(NotFound, match="has no branch `hotfix/INC-404`"):
+        github.forge.commit_file(
+            github.repository, "hotfix/INC-404", github.path, "x: 1\n", message="m", replaces=current.sha
+        )
 
 
 def test_a_pull_request_is_opened_once_for_a_head_and_base(github: ForgeSide) -> None:

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import SecretStr
 
 from slackbot.adapters.github import GitHubForge, web_base_from_api
 from slackbot.bootstrap import github_connector
-from slackbot.domain.errors import NotFound, Unavailable
-from slackbot.sandbox.github_emulator import GitHubEmulator
+from slackbot.domain.errors import Conflict, NotFound, Unavailable
+from slackbot.domain.versions import UnreadableFile
+from slackbot.sandbox.github_emulator import GitHubEmulator, contents
 from slackbot.sandbox.world import World, commit_file
 from slackbot.settings import Secrets
-from tests.integration.conftest import EMULATOR_TOKEN
+from tests.integration.conftest import EMULATOR_TOKEN, OLDEST, add_commits
 
 CORE = "lsc-sde/iac-flux-lscsde"
+JUPYTER = "lsc-sde/iac-flux-jupyter"
 FLUX = "core/flux-config.yaml"
 LEGACY = "core/deployment-config.yaml"
 
@@ -91,8 +96,32 @@ def test_a_rate_limit_says_when_to_come_back(source: GitHubForge, github_emulato
         headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "4102444800"},
         body={"message": "API rate limit exceeded for installation."},
     )
-    with pytest.raises(Unavailable, match="rate limit is used up until 00:00 UTC"):
+    with pytest.raises(Unavailable, match="rate limit is used up until 00:00 UTC") as raised:
         source.branch_head(CORE, "prod")
+    assert "nothing was changed" not in str(raised.value)  # a read: nothing could have been
+
+
+def test_a_rate_limit_is_logged_once_not_once_a_request(
+    source: GitHubForge, github_emulator: GitHubEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    reset = str(int(time.time()) + 2532)
+    github_emulator.inject_fault(
+        "GET",
+        r".",
+        403,
+        times=100,
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset},
+        body={"message": "API rate limit exceeded for user ID 1."},
+    )
+    caplog.set_level(logging.INFO, logger="github")
+
+    for _ in range(3):
+        with pytest.raises(Unavailable, match="rate limit"):
+            source.read_branch(CORE, "prod", [FLUX, LEGACY, "core/helm-config.yaml"])
+
+    backoffs = [r for r in caplog.records if r.getMessage().startswith("Required backoff of")]
+    refusals = [r for r in caplog.records if "failed with 403" in r.getMessage()]
+    assert (len(backoffs), len(refusals)) == (1, 1), [r.getMessage() for r in caplog.records]
 
 
 def test_bad_credentials_are_named(github_emulator: GitHubEmulator) -> None:
@@ -130,3 +159,102 @@ def test_an_answer_the_adapter_cannot_read_is_a_sentence_naming_what_was_asked(
         read(source)
 
     assert "in a form I cannot read; try again in a minute" in str(raised.value)
+
+
+# -- what GitHub answers for large, foreign and linked files ------------------------------------------
+
+
+def test_a_file_over_1_mb_is_read_in_full_and_then_for_free(
+    source: GitHubForge, github_emulator: GitHubEmulator, sandbox_world: World
+) -> None:
+    big = "components:\n" + "".join(
+        f"  c{n}:\n    repository: {{branch: release/0.1.{n}}}\n" for n in range(30_000)
+    )
+    assert len(big) > 1024 * 1024
+    commit_file(sandbox_world.repo_dir(CORE), "prod", FLUX, big, "Many components")
+
+    assert source.read_branch(CORE, "prod", [FLUX]).files[FLUX] == big
+    github_emulator.clear_log()
+    assert source.read_branch(CORE, "prod", [FLUX]).files[FLUX] == big
+    assert github_emulator.rate_limited_count() == 0
+
+
+def test_a_file_over_100_mb_is_unreadable(
+    source: GitHubForge, sandbox_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(contents, "MAX_FILE_SIZE", 100)  # stands in for 100 MB
+    commit_file(sandbox_world.repo_dir(CORE), "prod", FLUX, "#" * 200 + "\ncomponents: {}\n", "Padded")
+
+    found = source.read_branch(CORE, "prod", [FLUX]).files[FLUX]
+
+    assert isinstance(found, UnreadableFile)
+    assert "too large" in found.reason
+
+
+@pytest.mark.parametrize(
+    ("encoding", "named"), [("latin-1", "not UTF-8"), ("utf-16", "UTF-16")], ids=["latin-1", "utf-16"]
+)
+def test_a_file_that_is_not_utf8_is_unreadable_and_the_others_are_read(
+    source: GitHubForge, sandbox_world: World, encoding: str, named: str
+) -> None:
+    git = sandbox_world.repo(CORE)
+    git.commit_file("prod", FLUX, "components:\n  café: {}\n".encode(encoding), "Saved by an old editor")
+
+    files = source.read_branch(CORE, "prod", [FLUX, "core/helm-config.yaml"]).files
+
+    found = files[FLUX]
+    assert isinstance(found, UnreadableFile)
+    assert named in found.reason
+    assert "UTF-8" in found.reason
+    assert "components:" in (files["core/helm-config.yaml"] or "")
+
+
+def test_a_file_to_edit_that_is_not_utf8_is_a_conflict_naming_it(
+    source: GitHubForge, sandbox_world: World
+) -> None:
+    sandbox_world.repo(CORE).commit_file(
+        "prod", FLUX, "components: {}  # café\n".encode("latin-1"), "Latin-1"
+    )
+
+    with pytest.raises(
+        Conflict, match=r"^`core/flux-config.yaml` on `prod` in `lsc-sde/iac-flux-lscsde` is not UTF-8"
+    ):
+        source.read_file(CORE, FLUX, "prod")
+
+
+def test_a_symlinked_file_is_read_through_its_link_and_a_dangling_one_is_unreadable(
+    source: GitHubForge, sandbox_world: World
+) -> None:
+    git = sandbox_world.repo(CORE)
+    git.commit_file("prod", "core/shared/flux.yaml", "components: {}\n", "Share the flux file")
+    git.commit_file("prod", FLUX, "shared/flux.yaml", "Link it", mode="120000")
+    git.commit_file("prod", "core/helm-config.yaml", "gone.yaml", "Link to nothing", mode="120000")
+
+    files = source.read_branch(CORE, "prod", [FLUX, "core/helm-config.yaml"]).files
+
+    assert files[FLUX] == "components: {}\n"
+    dangling = files["core/helm-config.yaml"]
+    assert isinstance(dangling, UnreadableFile)
+    assert "symbolic link to `gone.yaml`" in dangling.reason
+
+
+# -- comparisons beyond GitHub's 250 commits -----------------------------------------------------------
+
+
+def test_the_oldest_commit_of_a_long_comparison_is_the_real_oldest_at_one_request_more(
+    source: GitHubForge, github_emulator: GitHubEmulator, sandbox_world: World
+) -> None:
+    add_commits(sandbox_world.repo(JUPYTER), "long", 260)
+    github_emulator.clear_log()
+
+    long = source.compare(JUPYTER, "release/0.2.105", "long")
+    asked_long = [r for r in github_emulator.requests if "/compare/" in r.path]
+    github_emulator.clear_log()
+    short = source.compare(JUPYTER, "main", "release/0.2.105")
+    asked_short = [r for r in github_emulator.requests if "/compare/" in r.path]
+
+    assert (long.ahead_by, long.oldest_commit_at) == (260, datetime.fromtimestamp(OLDEST, UTC))
+    assert len(asked_long) == 2
+    assert short.ahead_by == 1
+    assert short.oldest_commit_at == datetime(2024, 10, 28, 14, 12, tzinfo=UTC)
+    assert len(asked_short) == 1  # the oldest was on the first answer: nothing more asked

@@ -21,6 +21,7 @@ from github import (
 )
 from github.Commit import Commit
 from github.ContentFile import ContentFile
+from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from slackbot.sandbox.github_emulator import GitHubEmulator
@@ -40,6 +41,13 @@ def repo_of(client: Github, name: str) -> Repository:
         # PyGithub 2.10 deprecates get_repo(lazy=...) in favour of Github(lazy=True); same requests.
         warnings.simplefilter("ignore", DeprecationWarning)
         return client.get_repo(name, lazy=True)
+
+
+def settled(repo: Repository, number: int) -> PullRequest:
+    """The pull request once GitHub has computed whether it merges: the first read after it was
+    opened, or after its head or base moved, still says null."""
+    assert repo.get_pull(number).mergeable is None
+    return repo.get_pull(number)
 
 
 def hotfix_branch(world: World, name: str = "hotfix/INC-1", base: str = "release/0.2.105") -> str:
@@ -257,6 +265,28 @@ def test_create_git_ref_and_its_errors(github_client: Github, sandbox_world: Wor
             repo.create_git_ref(ref, bad_sha)
         assert (caught.value.status, caught.value.data["message"]) == (422, message)
     assert sandbox_world.repo(JUPYTER).ref("refs/heads/hotfix/INC-8") is None
+
+
+@pytest.mark.parametrize(
+    ("existing", "wanted"),
+    [("hotfix", "hotfix/124"), ("hotfix/124", "hotfix")],
+    ids=["folder-named-like-a-branch", "branch-named-like-a-folder"],
+)
+def test_a_branch_and_a_folder_of_branches_of_one_name_cannot_both_exist(
+    github_client: Github, sandbox_world: World, existing: str, wanted: str
+) -> None:
+    git = sandbox_world.repo(JUPYTER)
+    sha = git.ref("refs/heads/release/0.2.105")
+    assert sha is not None
+    assert git.create_ref(f"refs/heads/{existing}", sha)
+    before = git.refs()
+
+    with pytest.raises(GithubException) as caught:
+        repo_of(github_client, JUPYTER).create_git_ref(f"refs/heads/{wanted}", sha)
+
+    # github.com's words for a ref git refuses to write, whatever the reason.
+    assert (caught.value.status, caught.value.data["message"]) == (422, "Reference update failed")
+    assert git.refs() == before
 
 
 def test_ref_updates_fast_forward_only_and_never_move_protected_branches(
@@ -478,9 +508,11 @@ def test_pull_request_lifecycle_ends_in_a_real_merge_commit(
         1,
         "open",
         False,
-        True,
-        "clean",
+        None,  # being computed
+        "unknown",
     )
+    computed = settled(repo, 1)
+    assert (computed.mergeable, computed.mergeable_state) == (True, "clean")
     assert (pr.head.ref, pr.head.sha, pr.base.ref, pr.base.sha) == (
         "hotfix/INC-1",
         head_sha,
@@ -543,8 +575,9 @@ def test_conflicting_pull_request_is_not_mergeable(github_client: Github, sandbo
     git = sandbox_world.repo(JUPYTER)
     hotfix_branch(sandbox_world)
     git.commit_file("release/0.2.105", "values/fix.yaml", "fix: false\n", "Conflicting change")
-    pr = repo_of(github_client, JUPYTER).create_pull(
-        title="x", body="", head="hotfix/INC-1", base="release/0.2.105"
+    repo = repo_of(github_client, JUPYTER)
+    pr = settled(
+        repo, repo.create_pull(title="x", body="", head="hotfix/INC-1", base="release/0.2.105").number
     )
     assert (pr.mergeable, pr.mergeable_state) == (False, "dirty")
     before = git.ref("refs/heads/release/0.2.105")
@@ -574,12 +607,13 @@ def test_conflicts_that_arise_after_opening_block_the_merge_until_resolved(
     hotfix_branch(sandbox_world)
     repo = repo_of(github_client, JUPYTER)
     pr = repo.create_pull(title="x", body="", head="hotfix/INC-1", base="release/0.2.105")
-    assert (pr.mergeable, pr.mergeable_state) == (True, "clean")
+    computed = settled(repo, pr.number)
+    assert (computed.mergeable, computed.mergeable_state) == (True, "clean")
 
     # Both branches change the same line after the pull request was opened.
     commit_file(repo_dir, "hotfix/INC-1", "values/hub.yaml", "hub: {memory: 3Gi}\n", "Hotfix side")
     moved = commit_file(repo_dir, "release/0.2.105", "values/hub.yaml", "hub: {memory: 4Gi}\n", "Base side")
-    again = repo.get_pull(pr.number)  # recomputed on every GET, against the base as it is now
+    again = settled(repo, pr.number)  # recomputed after the branches moved, against the base as it is now
     assert (again.mergeable, again.mergeable_state, again.base.sha) == (False, "dirty", moved)
     assert pr.update() is True  # the conditional GET sees the change too
     assert pr.mergeable is False
@@ -589,7 +623,7 @@ def test_conflicts_that_arise_after_opening_block_the_merge_until_resolved(
     assert git.ref("refs/heads/release/0.2.105") == moved
 
     commit_file(repo_dir, "hotfix/INC-1", "values/hub.yaml", "hub: {memory: 4Gi}\n", "Take the base's value")
-    resolved = repo.get_pull(pr.number)
+    resolved = settled(repo, pr.number)
     assert (resolved.mergeable, resolved.mergeable_state) == (True, "clean")
     assert resolved.merge().merged is True
 

@@ -15,59 +15,7 @@ from slackbot.adapters.kubernetes import KubernetesFluxProbe
 from slackbot.domain.errors import NotFound, Unavailable
 from slackbot.sandbox.clusters import write_kubeconfig
 from slackbot.sandbox.kube_emulator import KubeEmulator
-
-SOURCE = "source.toolkit.fluxcd.io"
-KUSTOMIZE = "kustomize.toolkit.fluxcd.io"
-NAMESPACE = "lscsde-config"
-OLD = "1" * 40
-NEW = "2" * 40
-
-
-def ready(status: str, reason: str, message: str) -> dict[str, Any]:
-    return {"type": "Ready", "status": status, "reason": reason, "message": message}
-
-
-def seed(
-    kube: KubeEmulator,
-    name: str = "jupyter",
-    *,
-    source: str = NEW,
-    applied: str = NEW,
-    conditions: list[dict[str, Any]] | None = None,
-    source_name: str | None = None,
-) -> None:
-    """A GitRepository and a Kustomization as Flux leaves them."""
-    kube.put(
-        SOURCE,
-        "v1",
-        "gitrepositories",
-        NAMESPACE,
-        source_name or name,
-        {
-            "spec": {
-                "url": "https://github.com/lsc-sde/iac-flux-jupyter",
-                "ref": {"branch": "release/0.2.105"},
-            },
-            "status": {"artifact": {"revision": f"release/0.2.105@sha1:{source}"}},
-        },
-    )
-    revision = f"release/0.2.105@sha1:{applied}"
-    kube.put(
-        KUSTOMIZE,
-        "v1",
-        "kustomizations",
-        NAMESPACE,
-        name,
-        {
-            "spec": {"sourceRef": {"kind": "GitRepository", "name": source_name or name}, "path": "./"},
-            "status": {
-                "lastAppliedRevision": revision,
-                "conditions": conditions
-                if conditions is not None
-                else [ready("True", "ReconciliationSucceeded", f"Applied revision: {revision}")],
-            },
-        },
-    )
+from tests.integration.flux_seed import KUSTOMIZE, NAMESPACE, NEW, OLD, SOURCE, ready, seed
 
 
 @pytest.fixture

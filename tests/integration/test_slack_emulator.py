@@ -84,9 +84,16 @@ def echo_app(emulator: SlackEmulator) -> App:
             "element": {"type": "plain_text_input", "action_id": "value"},
         }
         title = {"type": "plain_text", "text": "Hotfix"}
+        submit = {"type": "plain_text", "text": "Start"}
         client.views_open(
             trigger_id=body["trigger_id"],
-            view={"type": "modal", "callback_id": "hotfix", "title": title, "blocks": [ticket]},
+            view={
+                "type": "modal",
+                "callback_id": "hotfix",
+                "title": title,
+                "submit": submit,
+                "blocks": [ticket],
+            },
         )
 
     @app.view("hotfix")

@@ -32,6 +32,7 @@ from slackbot.render.terminal import render_message
 from slackbot.sandbox.harness import SANDBOX_GITHUB_TOKEN, TEAM, ManualClock, Sandbox
 from slackbot.sandbox.world import open_pulls
 from tests.scenario.helpers import JUPYTER, RELEASE, hotfix, push_fix, replies, thread_root, together
+from tests.slack_contract import assert_contract_kept
 
 GUACAMOLE = "lsc-sde/iac-flux-guacamole"
 PATCHED = "release/0.1.21-patched-20241010"  # guacamole's hand-made hot-fix, never merged back
@@ -68,6 +69,7 @@ def box(tmp_path: Path, clock: Clock) -> Iterator[Sandbox]:
     """A bot with simulated clusters that apply a change 60 s after they first see it."""
     with Sandbox(tmp_path, clusters=True, clock=clock, apply_delay=60) as box:
         yield box
+        assert_contract_kept(box.slack.received())
 
 
 def clock_of(box: Sandbox) -> Clock:

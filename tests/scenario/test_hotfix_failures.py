@@ -25,6 +25,7 @@ from slackbot.sandbox.slack_emulator import Message
 from slackbot.sandbox.slack_user import Conversation, Reply
 from slackbot.sandbox.world import merge_pull, open_pulls
 from tests.scenario.helpers import CORE, JUPYTER, RELEASE, hotfix, push_fix, together
+from tests.slack_contract import assert_contract_kept
 
 # -- talking -----------------------------------------------------------------------------------
 
@@ -186,13 +187,32 @@ def test_a_used_up_rate_limit_while_reading_the_release_branch_changes_nothing(b
 
     failed = told(ask(box, "/hotfix prod jupyter_hub INC-2"))
 
-    assert_plain(failed, "rate limit", "nothing was changed", "UTC")
+    assert_plain(failed, "rate limit", "UTC")
     assert box.bot.store.find("INC-2", active_only=False) == []
     assert branches(box, "INC-2") == []
     assert audit(box, "INC-2")[0][1].startswith("refused")
 
     assert "Hot-fix INC-2 started" in told(ask(box, "/hotfix prod jupyter_hub INC-2"))
     assert_one_of_each(box, "INC-2")
+
+
+def test_a_used_up_rate_limit_while_following_says_so_and_that_nothing_changed_once(box: Sandbox) -> None:
+    ask(box, "/hotfix prod jupyter_hub INC-5")
+    reset = int(time.time()) + 2532
+    box.github.inject_fault(
+        "GET",
+        r".",
+        403,
+        times=50,
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
+        body={"message": "API rate limit exceeded for user ID 1."},
+    )
+
+    failed = told(ask(box, "/hotfix status INC-5"))
+
+    assert_plain(failed, "rate limit", f"{time.strftime('%H:%M', time.gmtime(reset))} UTC")
+    assert failed.lower().count("nothing was changed") == 1, failed
+    assert hotfix(box, "INC-5").stage is Stage.BRANCHED
 
 
 def test_a_secondary_rate_limit_on_opening_the_pull_request_is_finished_by_asking_again(
@@ -250,7 +270,7 @@ def test_github_failing_while_following_and_promoting_is_finished_by_asking_agai
     assert pulls(box, RELEASE, "main") == []
     assert hotfix(box, "INC-4").stage is Stage.MERGED
 
-    assert "GitHub can merge it cleanly" in told(ask(box, "/hotfix promote INC-4"))
+    assert "GitHub is still checking whether it merges cleanly" in told(ask(box, "/hotfix promote INC-4"))
     assert len(pulls(box, RELEASE, "main")) == 1
     found = assert_one_of_each(box, "INC-4", pull=True)
     assert found.stage is Stage.BACKMERGE_OPEN
@@ -370,6 +390,30 @@ def test_a_crash_after_posting_the_thread_but_before_recording_it_posts_no_secon
         found = assert_one_of_each(box, "INC-9")  # found again by its metadata, not posted again
         assert found.thread_ts == posted.thread_ts
         assert len(box.slack.messages(INCIDENT[0])) == 1
+
+
+def test_a_thread_lost_in_a_crash_is_found_again_under_more_than_a_page_of_newer_messages(
+    tmp_path: Path,
+) -> None:
+    with Sandbox(tmp_path, clock=ManualClock()) as box:
+        ask(box, "/hotfix prod jupyter_hub INC-9")
+        posted = hotfix(box, "INC-9")
+        box.bot.store.save(replace(posted, thread_ts=None))  # the ts never reached the database
+        for n in range(250):  # the incident goes on: the thread is on the second page of history
+            box.slack.user_says(INCIDENT[0], "U0CAROL", f"still broken ({n})")
+        box.restart_bot()
+        assert box.clock is not None
+        box.clock.advance(minutes=5)
+
+        answer = told(ask(box, "/hotfix prod jupyter_hub INC-9"))
+
+        assert "already being hot-fixed" in answer
+        found = assert_one_of_each(box, "INC-9")  # found again by its metadata, not posted again
+        assert found.thread_ts == posted.thread_ts
+        # The first start looked once before posting; after the crash, the thread was on page two.
+        pages = box.slack.calls_to("conversations.history")
+        assert [bool(call.args.get("cursor")) for call in pages] == [False, False, True]
+        assert_contract_kept(box.slack.received())
 
 
 def test_a_crash_after_opening_the_pull_request_but_before_recording_it_adopts_it(
@@ -556,6 +600,30 @@ def test_wrong_inputs_get_a_helpful_sentence_and_change_nothing(
     assert writes(shared_box, "POST", "/pulls") + writes(shared_box, "POST", "/git/refs") == posts_before
     assert shared_box.bot.store.find(ticket, active_only=False) == []
     assert threads(shared_box, ticket) == []
+
+
+def test_a_branch_in_the_way_of_the_hotfix_branch_is_named_and_nothing_is_left_half_started(
+    box: Sandbox,
+) -> None:
+    git = box.world.repo(JUPYTER)
+    release = git.ref(f"refs/heads/{RELEASE}")
+    assert release is not None
+    assert git.create_ref("refs/heads/hotfix", release)  # someone's branch, named like the folder
+
+    answer = told(ask(box, "/hotfix prod jupyter_hub INC-31"))
+
+    assert_plain(answer, "the branch `hotfix` exists", "rename `hotfix`", "`hotfix.branch`")
+    assert "again" not in answer  # asking again would meet the same branch
+    assert branches(box, "INC-31") == []
+    assert threads(box, "INC-31") == []
+    assert box.bot.store.find("INC-31") == []  # nothing active to block a later attempt
+    assert audit(box, "INC-31")[-1][1].startswith("refused")
+
+    git.run("update-ref", "-d", "refs/heads/hotfix")  # renamed out of the way
+    assert "Hot-fix INC-31 started" in told(ask(box, "/hotfix prod jupyter_hub INC-31"))
+    [active] = box.bot.store.find("INC-31")
+    assert active.stage is Stage.BRANCHED
+    assert branches(box, "INC-31") == ["hotfix/INC-31"]
 
 
 def test_promoting_before_the_merge_changes_nothing(box: Sandbox) -> None:

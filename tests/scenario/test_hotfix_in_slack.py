@@ -37,7 +37,7 @@ def test_the_whole_lifecycle_from_branch_to_back_merge(box: Sandbox) -> None:
     assert any(f"Merged into `release/0.2.105` as `{merge_sha[:7]}`" in r for r in replies(box, "2291"))
 
     promoted = box.ask("/hotfix promote 2291").text
-    assert "GitHub can merge it cleanly" in promoted
+    assert "GitHub is still checking whether it merges cleanly" in promoted  # just opened
     backmerge = next(p for p in open_pulls(box.world.repos_dir, JUPYTER) if p["base"] == "main")
     assert backmerge["head"] == "release/0.2.105"
     merge_pull(box.world.repos_dir, JUPYTER, backmerge["number"])
@@ -51,6 +51,23 @@ def test_the_whole_lifecycle_from_branch_to_back_merge(box: Sandbox) -> None:
         "  →  :white_check_mark: back-merge PR  →  :white_check_mark: back-merged"
     )
     assert every_step_done in thread_root(box, "2291").splitlines()
+
+
+def test_a_back_merge_is_being_checked_when_opened_and_its_mergeability_told_once_github_knows(
+    box: Sandbox,
+) -> None:
+    box.ask("/hotfix prod jupyter_hub INC-12")
+    push_fix(box, "INC-12")
+    box.ask("/hotfix pr INC-12")
+    [pull] = open_pulls(box.world.repos_dir, JUPYTER)
+    merge_pull(box.world.repos_dir, JUPYTER, pull["number"])
+    box.ask("/hotfix status INC-12")
+
+    # GitHub answers null while it computes whether the pull request merges: on opening it, and
+    # on the first read after (following the back-merge reads it once before it is asked about).
+    assert "GitHub is still checking whether it merges cleanly" in box.ask("/hotfix promote INC-12").text
+    assert "GitHub can merge it cleanly" in box.ask("/hotfix promote INC-12").text
+    assert len([p for p in open_pulls(box.world.repos_dir, JUPYTER) if p["base"] == "main"]) == 1
 
 
 def test_asking_again_never_duplicates_a_branch_a_pull_request_or_a_thread(box: Sandbox) -> None:

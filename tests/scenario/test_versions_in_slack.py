@@ -125,6 +125,33 @@ def test_a_broken_file_is_named_with_its_line_and_the_rest_still_answers(box: Sa
     assert "release/0.2.105" in text  # flux-config.yaml still answers
 
 
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-16"])
+def test_a_file_that_is_not_utf8_is_named_and_the_rest_still_answers(box: Sandbox, encoding: str) -> None:
+    git = box.world.repo(CORE)
+    helm = git.text("show", "stg:core/helm-config.yaml") + "  café: {chart_version: 1.0.0}\n"
+    git.commit_file("stg", "core/helm-config.yaml", helm.encode(encoding), "Saved by an old editor")
+
+    text = box.ask("/versions stg").text
+
+    assert "lsc-sde/iac-flux-lscsde@stg:core/helm-config.yaml: is" in text
+    assert "save it as UTF-8" in text
+    assert "release/0.2.105" in text  # flux-config.yaml still answers
+    assert "Traceback" not in text
+
+
+def test_a_symlinked_core_file_is_read_through_its_link_and_a_dangling_one_is_named(box: Sandbox) -> None:
+    git = box.world.repo(CORE)
+    flux = git.text("show", "stg:core/flux-config.yaml")
+    git.commit_file("stg", "shared/flux-config.yaml", flux, "Share the flux file")
+    git.commit_file("stg", "core/flux-config.yaml", "../shared/flux-config.yaml", "Link it", mode="120000")
+    git.commit_file("stg", "core/helm-config.yaml", "../gone.yaml", "Link to nothing", mode="120000")
+
+    text = box.ask("/versions stg").text
+
+    assert "release/0.2.105" in text  # read through the link
+    assert "core/helm-config.yaml: is a symbolic link to `../gone.yaml`" in text
+
+
 def test_forty_components_still_fit_in_one_message(box: Sandbox) -> None:
     names = [f"component_{i:02d}_with_a_longish_name" for i in range(40)]
     flux = "components:\n" + "".join(
@@ -149,6 +176,24 @@ def test_github_being_down_gets_a_plain_sentence(box: Sandbox) -> None:
     text = box.ask("/versions prod", timeout=20).text
     assert "GitHub is having trouble (HTTP 503)" in text
     assert "Traceback" not in text
+
+
+def test_a_used_up_rate_limit_says_when_it_resets_once_and_claims_nothing(box: Sandbox) -> None:
+    reset = int(time.time()) + 2532
+    box.github.inject_fault(
+        "GET",
+        r".",
+        403,
+        times=500,
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
+        body={"message": "API rate limit exceeded for user ID 1."},
+    )
+
+    text = box.ask("/versions prod jupyter_hub", timeout=20).text
+
+    assert text.count(f"{time.strftime('%H:%M', time.gmtime(reset))} UTC") == 1, text
+    assert "rate limit" in text
+    assert "changed" not in text  # a question changes nothing: no need to say so
 
 
 def test_the_bot_notices_a_new_pin_without_restarting(box: Sandbox) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from slackbot.domain.errors import NotFound
 from slackbot.domain.events import BackmergeReminder, ChannelPost, ThreadEvent
 from slackbot.domain.followup import RolloutTarget
-from slackbot.domain.forge import Comparison, FileText, NothingToMerge, PullInfo
+from slackbot.domain.forge import BranchNameBlocked, Comparison, FileText, NothingToMerge, PullInfo
 from slackbot.domain.hotfix import AuditEntry, DuplicateHotfix, Hotfix, StaleHotfix
 from slackbot.domain.rollout import FluxObservation
 from slackbot.domain.versions import BranchSnapshot, CommitInfo
@@ -181,6 +181,9 @@ class FakeForge(FakeSource):
         self._maybe_fail("create_branch")
         if (repository, branch) in self.branches:
             return False
+        for repo, other in self.branches:  # git keeps `a` and `a/b` apart: one is a folder
+            if repo == repository and (branch.startswith(f"{other}/") or other.startswith(f"{branch}/")):
+                raise BranchNameBlocked(repository, branch, other)
         source = next(
             b for (repo, b), commits in self.history.items() if repo == repository and sha in commits
         )

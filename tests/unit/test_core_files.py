@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,14 @@ from slackbot.domain.core_files import (
     parse_image_config,
     parse_legacy_config,
 )
-from slackbot.domain.versions import ConfigFileError, CoreChart, EnvironmentVersions, FileRef, Pins
+from slackbot.domain.versions import (
+    ConfigFileError,
+    CoreChart,
+    EnvironmentVersions,
+    FileRef,
+    Pins,
+    UnreadableFile,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "core"
 REF = FileRef(repository="acme/core-flux", branch="prod", path="core/flux-config.yaml")
@@ -614,7 +621,7 @@ def split_files() -> dict[str, str | None]:
 
 
 def assemble(
-    files: dict[str, str | None],
+    files: Mapping[str, str | UnreadableFile | None],
     environment: str = "prod",
     catalog: dict[str, ComponentSpec] = CATALOG,
     paths: CorePaths = PATHS,
@@ -690,6 +697,28 @@ def test_assemble_one_broken_file_still_returns_the_others() -> None:
     assert jupyter is not None
     assert jupyter.branch == "release/0.2.105"
     assert jupyter.chart_version is None
+
+
+def test_assemble_a_file_without_text_is_a_problem_naming_it_and_the_others_still_answer() -> None:
+    files: dict[str, str | UnreadableFile | None] = {**split_files()}
+    files[PATHS.flux] = UnreadableFile("is not UTF-8 text; save it as UTF-8")
+
+    env = assemble(files)
+
+    assert env.layout == "split"  # the file is there: only its text is missing
+    assert [str(p) for p in env.problems] == [
+        "acme/core-flux@prod:core/flux-config.yaml: is not UTF-8 text; save it as UTF-8"
+    ]
+    jupyter = env.component("jupyter_hub")
+    assert jupyter is not None
+    assert (jupyter.branch, jupyter.chart_version) == (None, "3.2.1")
+
+
+def test_assemble_an_unreadable_legacy_file_is_the_legacy_layout_with_a_problem() -> None:
+    env = assemble({PATHS.legacy: UnreadableFile("is a symbolic link to `gone.yaml`, which is not a file")})
+
+    assert env.layout == "legacy"
+    assert [p.ref.path for p in env.problems] == [PATHS.legacy]
 
 
 def test_assemble_broken_release_file_is_a_problem_not_a_failure() -> None:

@@ -353,6 +353,28 @@ def test_an_existing_hotfix_branch_on_another_base_is_refused_and_left_alone(bot
     assert bot.forge.created_pulls == []
 
 
+def test_a_branch_in_the_way_of_the_hotfix_branch_is_named_and_leaves_nothing_half_started(bot: Bot) -> None:
+    bot.forge.create_branch(JUPYTER, "hotfix", RELEASE_HEAD)  # git cannot also hold hotfix/INC-1
+    bot.forge.created_branches.clear()
+
+    with pytest.raises(Conflict) as refused:
+        bot.start()
+
+    said = str(refused.value)
+    assert "`hotfix/INC-1` cannot be created in `acme/flux-jupyter`: the branch `hotfix` exists" in said
+    assert "rename `hotfix`, or set `hotfix.branch`" in said
+    assert "run the same command again" not in said  # it would fail the same way
+    assert bot.forge.created_branches == []
+    assert bot.store.find("INC-1") == []  # nothing active: a later attempt starts afresh
+    assert bot.stage() is Stage.CANCELLED
+    assert bot.threads.posted == []
+    assert bot.store.audit_log(ticket="INC-1")[-1][1].startswith("refused")
+
+    del bot.forge.branches[(JUPYTER, "hotfix")]  # renamed out of the way
+    assert "Hot-fix INC-1 started" in bot.start()
+    assert bot.forge.created_branches == [(JUPYTER, "hotfix/INC-1", RELEASE_HEAD)]
+
+
 def test_an_existing_hotfix_branch_on_the_right_base_is_adopted(bot: Bot) -> None:
     bot.forge.create_branch(JUPYTER, "hotfix/INC-1", RELEASE_HEAD)
     bot.forge.created_branches.clear()

@@ -13,6 +13,17 @@ real time in UTC) is GitHub's time: it stamps pull requests, merges and statuses
 rate-limit windows and the expiry checks; a merge without HTTP takes the clock of the emulator
 serving that repository in this process.
 
+Where GitHub's published description says an answer changes shape, so does the emulator's (each
+endpoint module quotes it): a comparison lists the 250 most recent commits unless paged (pages go
+oldest first, the files on the first only); a file over 1 MB comes without its content
+(``encoding: "none"``; raw with ``Accept: application/vnd.github.raw``, or through the blob API),
+one over 100 MB is refused (403 ``too_large``); a symbolic link to a file in the repository answers
+with that file, any other as ``type: "symlink"`` with its ``target``; a pull request's
+``mergeable`` is null in the answer that opens it and in the first read after it opens or its head
+or base moves (GitHub computes it in the background); a ref git cannot create beside another
+(``a`` and ``a/b``) is 422 "Reference update failed". Every JSON body the bot reads is held to
+GitHub's OpenAPI schema by ``tests/integration/test_github_schema.py``.
+
 Only what the bot, the sandbox and the tests use is served; other paths answer 404 as GitHub does
 for unknown ones. Writes: refs (create; update fast-forward only unless ``force``), file contents
 (``PUT .../contents/{path}``), pull requests, merges and commit statuses. Branches matching a

@@ -93,6 +93,13 @@ class Request:
     params: dict[str, str]
     body: Any
     args: dict[str, str] = field(default_factory=dict)  # the route's groups, percent-decoded
+    headers: dict[str, str] = field(default_factory=dict)  # names lower-cased
+
+    def wants_raw(self) -> bool:
+        """Whether the client asked for the raw media type (``application/vnd.github.raw``,
+        ``...raw+json``, ``...v3.raw``) instead of JSON."""
+        accept = self.headers.get("accept", "")
+        return any(kind.split(";")[0].strip().split("+")[0].endswith(".raw") for kind in accept.split(","))
 
     def json_field(self, name: str, default: Any = None) -> Any:
         return self.body.get(name, default) if isinstance(self.body, dict) else default
@@ -100,6 +107,8 @@ class Request:
 
 @dataclass
 class Reply:
+    """An answer: ``body`` is JSON, or bytes sent as they are (a raw media type; set Content-Type)."""
+
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)

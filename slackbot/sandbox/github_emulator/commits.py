@@ -1,6 +1,7 @@
 """Commits: ``GET .../commits/{ref}`` (with its files and stats), ``GET .../commits`` (the history
 from a branch or sha, optionally of one path, paged without counting it all) and
-``GET .../compare/{base}...{head}`` (ahead, behind, the commits and the changed files).
+``GET .../compare/{base}...{head}`` (ahead, behind, the changed files, and the commits: the 250
+most recent without paging parameters, else pages oldest first).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from slackbot.sandbox.github_emulator.api import (
     Api,
     ApiError,
     Reply,
+    Repo,
     Request,
     commit_or_404,
     int_param,
@@ -19,6 +21,10 @@ from slackbot.sandbox.github_emulator.api import (
     strip_owner,
 )
 from slackbot.sandbox.github_emulator.shapes import commit_json, files_json
+from slackbot.sandbox.gitrepo import CommitInfo
+
+COMPARE_MAX_COMMITS = 250  # listed without paging parameters: the most recent ones
+COMPARE_MAX_FILES = 300
 
 
 def get_commit(api: Api, req: Request) -> Reply:
@@ -61,8 +67,8 @@ def compare(api: Api, req: Request) -> Reply:
     if merge_base is None:
         raise not_found(f"No common ancestor between {base_ref} and {head_ref}.")
     ahead, behind = repo.git.count(base, head), repo.git.count(head, base)
-    commits = [commit_json(repo, i) for i in repo.git.commits_between(base, head)]
-    listed = page(api, req, commits, default_per_page=250)
+    listed, first_page = _compared_commits(api, req, repo.git.commits_between(base, head), repo)
+    files = files_json(repo, merge_base, head)[:COMPARE_MAX_FILES] if first_page else []
     shown = f"{quote(base_ref)}...{quote(head_ref)}"
     body = {
         "url": repo.api("compare", shown),
@@ -77,9 +83,26 @@ def compare(api: Api, req: Request) -> Reply:
         "behind_by": behind,
         "total_commits": ahead,
         "commits": listed.body,
-        "files": files_json(repo, merge_base, head),
+        "files": files,
     }
     return Reply(200, body, listed.headers)
+
+
+def _compared_commits(api: Api, req: Request, infos: list[CommitInfo], repo: Repo) -> tuple[Reply, bool]:
+    """The commits a comparison lists, oldest first, and whether this is its first page.
+
+    GitHub's description: without ``per_page`` or ``page`` "the returned list is limited to 250
+    commits, and the last commit in the list is the most recent of the entire comparison"; with
+    either, pages in chronological order (30 a page unless asked, at most 100) and the changed
+    files "only shown on the first page".
+    """
+    if "page" not in req.params and "per_page" not in req.params:
+        return Reply(200, [commit_json(repo, i) for i in infos[-COMPARE_MAX_COMMITS:]]), True
+    per_page = int_param(req, "per_page", 30, maximum=100)
+    number = int_param(req, "page", 1)
+    chunk = infos[(number - 1) * per_page : number * per_page]  # only this page's commits as JSON
+    listed = page(api, req, [None] * len(infos), default_per_page=30)
+    return Reply(200, [commit_json(repo, i) for i in chunk], listed.headers), number == 1
 
 
 def _comparison_status(ahead: int, behind: int) -> str:

@@ -1,20 +1,43 @@
-"""File contents: ``GET .../contents/{path}`` (a file with its base64 content, or a folder's
-entries) and ``PUT .../contents/{path}`` (create or update one file with a new commit on a branch,
-refused as GitHub refuses it: a stale or missing blob sha, a protected branch, a bad path).
+"""File contents: ``GET .../contents/{path}`` and ``PUT .../contents/{path}``.
+
+Reading follows GitHub's description of the endpoint: a file with its base64 content (up to 1 MB;
+between 1 and 100 MB "the ``content`` field will be an empty string and the ``encoding`` field will
+be ``"none"``", beyond 100 MB refused), or raw with ``Accept: application/vnd.github.raw``; a
+folder's entries; a symbolic link whose target "is a normal file in the repository" answers with
+that file, any other "with an object describing the symlink itself" (``type: symlink``,
+``target``). Writing creates or updates one file with a new commit on a branch, refused as GitHub
+refuses it: a stale or missing blob sha, a missing or protected branch, a bad path.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import posixpath
 
-from slackbot.sandbox.github_emulator.api import BOT_IDENTITY, Api, ApiError, Reply, Request, not_found
+from slackbot.sandbox.github_emulator.api import (
+    BOT_IDENTITY,
+    Api,
+    ApiError,
+    Reply,
+    Repo,
+    Request,
+    not_found,
+)
 from slackbot.sandbox.github_emulator.git_refs import PULL_REQUEST_REQUIRED
 from slackbot.sandbox.github_emulator.shapes import content_json, git_commit_json
 from slackbot.sandbox.github_emulator.state import state_lock
-from slackbot.sandbox.gitrepo import GitError, Identity
+from slackbot.sandbox.gitrepo import GitError, Identity, TreeEntry
 
 log = logging.getLogger(__name__)
+
+INLINE_SIZE = 1024 * 1024  # larger files come with empty content and encoding "none"
+MAX_FILE_SIZE = 100 * 1024 * 1024  # larger ones are refused, here and by the blob API
+TOO_LARGE = (
+    "This API returns blobs up to 100 MB in size. The requested blob is too large to fetch via "
+    "the API, but you can always clone the repository via Git to obtain it."
+)
+_SYMLINK = "120000"
 
 
 def get_contents(api: Api, req: Request) -> Reply:
@@ -30,8 +53,46 @@ def get_contents(api: Api, req: Request) -> Reply:
     if entry.type == "tree":
         children = repo.git.list_tree(entry.sha, entry.path)
         return Reply(200, [content_json(repo, ref, child) for child in children])
-    data = repo.git.read_blob(entry.sha) if entry.type == "blob" else None
-    return Reply(200, content_json(repo, ref, entry, data))
+    if entry.type != "blob":  # a submodule
+        return Reply(200, content_json(repo, ref, entry))
+    if entry.mode == _SYMLINK:
+        target = repo.git.read_blob(entry.sha).decode("utf-8", "replace")
+        followed = _link_target(repo, commit, entry.path, target)
+        if followed is None:
+            return Reply(200, content_json(repo, ref, entry, target=target))
+        entry = followed
+    return _file(repo, req, ref, entry)
+
+
+def _file(repo: Repo, req: Request, ref: str, entry: TreeEntry) -> Reply:
+    """A file's answer: raw bytes if asked for, else its object (content inline up to 1 MB)."""
+    size = entry.size or 0
+    if size > MAX_FILE_SIZE:
+        raise too_large()
+    if req.wants_raw():
+        headers = {
+            "Content-Type": "application/vnd.github.raw",
+            "X-GitHub-Media-Type": "github.v3; param=raw",
+        }
+        return Reply(200, repo.git.read_blob(entry.sha), headers)
+    inline = size <= INLINE_SIZE
+    data = repo.git.read_blob(entry.sha) if inline else b""
+    return Reply(200, content_json(repo, ref, entry, data, inline=inline))
+
+
+def _link_target(repo: Repo, commit: str, path: str, target: str) -> TreeEntry | None:
+    """The normal file a symbolic link at ``path`` points to, if it is one in this commit."""
+    if target.startswith("/"):
+        return None
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+    if resolved in (".", "..") or resolved.startswith("../"):
+        return None
+    entry = repo.git.tree_entry(commit, resolved)
+    return entry if entry is not None and entry.type == "blob" and entry.mode != _SYMLINK else None
+
+
+def too_large() -> ApiError:
+    return ApiError(403, TOO_LARGE, errors=[{"resource": "Blob", "field": "data", "code": "too_large"}])
 
 
 def put_contents(api: Api, req: Request) -> Reply:

@@ -1,9 +1,11 @@
-"""Git objects by sha: ``GET .../git/commits/{sha}``, ``GET .../git/blobs/{sha}`` (base64) and
-``GET .../git/trees/{sha}`` (a tree, or the tree of a commit or branch; ``recursive`` lists all).
+"""Git objects by sha: ``GET .../git/commits/{sha}``, ``GET .../git/blobs/{sha}`` (base64, up to
+100 MB as on GitHub) and ``GET .../git/trees/{sha}`` (a tree, or the tree of a commit or branch;
+``recursive`` lists all).
 """
 
 from __future__ import annotations
 
+from slackbot.sandbox.github_emulator import contents
 from slackbot.sandbox.github_emulator.api import Api, Reply, Request, commit_or_404, not_found
 from slackbot.sandbox.github_emulator.shapes import b64, git_commit_json, node_id
 
@@ -21,6 +23,8 @@ def get_blob(api: Api, req: Request) -> Reply:
     sha = repo.git.full_sha(req.args["sha"]) if repo.git.object_type(req.args["sha"]) == "blob" else None
     if sha is None:
         raise not_found()
+    if repo.git.object_size(sha) > contents.MAX_FILE_SIZE:
+        raise contents.too_large()
     data = repo.git.read_blob(sha)
     return Reply(
         200,

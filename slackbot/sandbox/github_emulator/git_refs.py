@@ -1,7 +1,8 @@
 """Git references: read one (``GET .../git/ref/{ref}``), the older prefix lookup
 (``GET .../git/refs/{ref}``), ``GET .../git/matching-refs/{prefix}``, create one
-(``POST .../git/refs``) and move one (``PATCH .../git/refs/{ref}``: fast-forward only unless
-``force``; branches protected as requiring pull requests refuse both).
+(``POST .../git/refs``: 422 "Reference already exists", or "Reference update failed" for a name
+git refuses beside an existing one, ``a`` and ``a/b``) and move one (``PATCH .../git/refs/{ref}``:
+fast-forward only unless ``force``; branches protected as requiring pull requests refuse both).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from slackbot.sandbox.gitrepo import GitError, GitRepo
 log = logging.getLogger(__name__)
 
 PULL_REQUEST_REQUIRED = "Changes must be made through a pull request."  # GitHub's words
+REF_UPDATE_FAILED = "Reference update failed"
 
 
 def get_ref(api: Api, req: Request) -> Reply:
@@ -57,8 +59,12 @@ def create_ref(api: Api, req: Request) -> Reply:
     if full is None:
         raise ApiError(422, "Object does not exist")
     with state_lock(repo):
-        if not repo.git.create_ref(name, full):
+        if repo.git.ref(name) is not None:
             raise ApiError(422, "Reference already exists")
+        if not repo.git.create_ref(name, full):
+            # git refuses a ref whose name is another's folder (refs/heads/a beside refs/heads/a/b,
+            # either way round); github.com answers with these words, whatever git's reason.
+            raise ApiError(422, REF_UPDATE_FAILED)
     log.info("created %s at %s in %s", name, full[:12], repo.full_name)
     return Reply(
         201, ref_json(repo, name, full), {"Location": repo.api("git/refs", name.removeprefix("refs/"))}

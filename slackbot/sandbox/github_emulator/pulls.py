@@ -1,5 +1,6 @@
-"""Pull requests: list (GitHub's filters and order), get, open (``POST .../pulls``: no duplicates,
-no empty ones, no forks), edit (title, body, base, close and reopen), whether merged
+"""Pull requests: list (GitHub's filters and order), get (``mergeable`` null while GitHub computes
+it: after opening and after its head or base moves, until one read has seen it so), open
+(``POST .../pulls``: no duplicates, no empty ones, no forks), edit (title, body, base, close and reopen), whether merged
 (``GET .../pulls/{n}/merge``), their commits and files, and the pull requests of a commit
 (``GET .../commits/{ref}/pulls``). Merging is :mod:`.merge`'s.
 """
@@ -13,6 +14,7 @@ from slackbot.sandbox.github_emulator.api import (
     ApiError,
     Json,
     Reply,
+    Repo,
     Request,
     not_found,
     page,
@@ -65,8 +67,23 @@ def list_pulls(api: Api, req: Request) -> Reply:
 def get_pull(api: Api, req: Request) -> Reply:
     repo = api.repo(req)
     with state_lock(repo):
-        _data, pr = find_pull(repo, req.args["number"])
-        return Reply(200, pull_json(repo, pr))
+        data, pr = find_pull(repo, req.args["number"])
+        computed = _mergeability_known(repo, pr)
+        if not computed:
+            pr["mergeable_for"] = list(pull_shas(repo, pr))  # the background job, done by the next read
+            save_state(repo, "pulls", data)
+        return Reply(200, pull_json(repo, pr, computed=computed))
+
+
+def _mergeability_known(repo: Repo, pr: Json) -> bool:
+    """Whether GitHub has computed if this head merges into this base yet.
+
+    GitHub computes it in the background once a pull request is opened and whenever its head or
+    base moves: "If the value is null, then GitHub has started a background job to compute the
+    mergeability." Deterministically here: the answer to opening and the first read after each
+    change say null, the reads after it the result.
+    """
+    return pr["state"] != "open" or pr.get("mergeable_for") == list(pull_shas(repo, pr))
 
 
 def create_pull(api: Api, req: Request) -> Reply:
@@ -98,7 +115,8 @@ def create_pull(api: Api, req: Request) -> Reply:
         repo.git.update_ref(f"refs/pull/{number}/head", head_sha)
         save_state(repo, "pulls", data)
         log.info("opened pull request #%d %s -> %s in %s", number, head_ref, base, repo.full_name)
-        return Reply(201, pull_json(repo, pr), {"Location": repo.api("pulls", str(number))})
+        location = {"Location": repo.api("pulls", str(number))}
+        return Reply(201, pull_json(repo, pr, computed=False), location)
 
 
 def _new_pull(req: Request, number: int, now: str, *, head: tuple[str, str], base: tuple[str, str]) -> Json:
@@ -146,7 +164,7 @@ def update_pull(api: Api, req: Request) -> Reply:
             pr["state"], pr["closed_at"] = "open", None
         pr["updated_at"] = api.now()
         save_state(repo, "pulls", data)
-        return Reply(200, pull_json(repo, pr))
+        return Reply(200, pull_json(repo, pr, computed=_mergeability_known(repo, pr)))
 
 
 def pull_merged(api: Api, req: Request) -> Reply:

@@ -209,7 +209,7 @@ class GitHubEmulator(LoopbackServer):
         path = urllib.parse.unquote(raw_path)
         conditional = "if-none-match" in headers or "if-modified-since" in headers
         reply = self._reply(method, raw_path, query, headers=headers, body=body)
-        payload = b"" if reply.body is None else json.dumps(reply.body, indent=2).encode()
+        payload = _payload(reply.body)
         if method == "GET" and reply.status == 200:
             # ETags are tied to the credentials, as on GitHub: a new token invalidates old ETags.
             digest = hashlib.sha256(headers.get("authorization", "").encode() + b"\0" + payload).hexdigest()
@@ -256,7 +256,8 @@ class GitHubEmulator(LoopbackServer):
                     self._limits.check_write(self.write_limit_per_minute)
                 handler, args = _route(method, raw_path)
                 params = {k: v[0] for k, v in urllib.parse.parse_qs(query, keep_blank_values=True).items()}
-                reply = handler(self._api, Request(method, raw_path, params, _parse_json(body), args))
+                request = Request(method, raw_path, params, _parse_json(body), args, headers)
+                reply = handler(self._api, request)
         except ApiError as error:
             return Reply(error.status, error.body(), dict(error.headers))
         except Exception:
@@ -276,6 +277,12 @@ def _add_github_headers(method: str, reply: Reply, payload: bytes, *, request_id
     if method == "GET" and reply.status in (200, 304):
         reply.headers.setdefault("Cache-Control", "private, max-age=60, s-maxage=60")
         reply.headers.setdefault("Vary", "Accept, Authorization, Cookie")
+
+
+def _payload(body: Any) -> bytes:
+    if body is None:
+        return b""
+    return body if isinstance(body, bytes) else json.dumps(body, indent=2).encode()
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:

@@ -28,16 +28,27 @@ def b64(data: bytes) -> str:
 
 
 def user_json(base_url: str, login: str, kind: str = "User") -> Json:
+    """A simple user (GitHub's ``simple-user``): an account as it appears inside other answers."""
+    url = f"{base_url}/users/{login}"
     return {
         "login": login,
         "id": stable_id(f"user:{login}"),
         "node_id": node_id("U_", login),
         "avatar_url": f"{base_url}/avatars/{login}",
         "gravatar_id": "",
-        "url": f"{base_url}/users/{login}",
+        "url": url,
         "html_url": f"{base_url}/{login}",
-        "repos_url": f"{base_url}/users/{login}/repos",
+        "followers_url": f"{url}/followers",
+        "following_url": f"{url}/following{{/other_user}}",
+        "gists_url": f"{url}/gists{{/gist_id}}",
+        "starred_url": f"{url}/starred{{/owner}}{{/repo}}",
+        "subscriptions_url": f"{url}/subscriptions",
+        "organizations_url": f"{url}/orgs",
+        "repos_url": f"{url}/repos",
+        "events_url": f"{url}/events{{/privacy}}",
+        "received_events_url": f"{url}/received_events",
         "type": kind,
+        "user_view_type": "public",
         "site_admin": False,
     }
 
@@ -47,7 +58,9 @@ def login_json(repo: Repo, login: str) -> Json:
 
 
 def repo_json(repo: Repo) -> Json:
+    """A repository (GitHub's ``repository``), field for field as inside pull requests."""
     created = iso(repo.git.path.stat().st_ctime)
+    host = repo.base_url.split("://", 1)[-1]
     return {
         "id": stable_id(f"repo:{repo.full_name}"),
         "node_id": node_id("R_", repo.full_name),
@@ -59,23 +72,83 @@ def repo_json(repo: Repo) -> Json:
         "description": None,
         "fork": False,
         "url": repo.api(),
-        "branches_url": repo.api("branches{/branch}"),
-        "commits_url": repo.api("commits{/sha}"),
-        "compare_url": repo.api("compare/{base}...{head}"),
-        "contents_url": repo.api("contents/{+path}"),
-        "git_refs_url": repo.api("git/refs{/sha}"),
-        "pulls_url": repo.api("pulls{/number}"),
-        "statuses_url": repo.api("statuses/{sha}"),
-        "clone_url": repo.html() + ".git",
+        **{f"{name}_url": repo.api(tail) for name, tail in _REPO_URLS},
         "created_at": created,
         "updated_at": created,
         "pushed_at": created,
-        "default_branch": repo.default_branch(),
-        "visibility": "public",
+        "git_url": f"git://{host}/{repo.full_name}.git",
+        "ssh_url": f"git@{host}:{repo.full_name}.git",
+        "clone_url": repo.html() + ".git",
+        "svn_url": repo.html(),
+        "homepage": None,
+        "size": 0,
+        "stargazers_count": 0,
+        "watchers_count": 0,
+        "language": None,
+        "has_issues": False,
+        "has_projects": False,
+        "has_downloads": True,
+        "has_wiki": False,
+        "has_pages": False,
+        "has_discussions": False,
+        "forks_count": 0,
+        "mirror_url": None,
         "archived": False,
         "disabled": False,
+        "open_issues_count": 0,
+        "license": None,
+        "allow_forking": True,
+        "is_template": False,
+        "web_commit_signoff_required": False,
+        "topics": [],
+        "visibility": "public",
+        "forks": 0,
+        "open_issues": 0,
+        "watchers": 0,
+        "default_branch": repo.default_branch(),
         "permissions": {"admin": False, "maintain": False, "push": True, "triage": True, "pull": True},
     }
+
+
+# A repository's URL templates, in GitHub's order: (name, path after /repos/OWNER/NAME/).
+_REPO_URLS = (
+    ("forks", "forks"),
+    ("keys", "keys{/key_id}"),
+    ("collaborators", "collaborators{/collaborator}"),
+    ("teams", "teams"),
+    ("hooks", "hooks"),
+    ("issue_events", "issues/events{/number}"),
+    ("events", "events"),
+    ("assignees", "assignees{/user}"),
+    ("branches", "branches{/branch}"),
+    ("tags", "tags"),
+    ("blobs", "git/blobs{/sha}"),
+    ("git_tags", "git/tags{/sha}"),
+    ("git_refs", "git/refs{/sha}"),
+    ("trees", "git/trees{/sha}"),
+    ("statuses", "statuses/{sha}"),
+    ("languages", "languages"),
+    ("stargazers", "stargazers"),
+    ("contributors", "contributors"),
+    ("subscribers", "subscribers"),
+    ("subscription", "subscription"),
+    ("commits", "commits{/sha}"),
+    ("git_commits", "git/commits{/sha}"),
+    ("comments", "comments{/number}"),
+    ("issue_comment", "issues/comments{/number}"),
+    ("contents", "contents/{+path}"),
+    ("compare", "compare/{base}...{head}"),
+    ("merges", "merges"),
+    ("archive", "{archive_format}{/ref}"),
+    ("downloads", "downloads"),
+    ("issues", "issues{/number}"),
+    ("pulls", "pulls{/number}"),
+    ("milestones", "milestones{/number}"),
+    ("notifications", "notifications{?since,all,participating}"),
+    ("labels", "labels{/name}"),
+    ("releases", "releases{/id}"),
+    ("deployments", "deployments"),
+)
 
 
 # -- commits, files, refs, branches, contents, statuses ----------------------------------------------
@@ -182,7 +255,17 @@ def branch_json(repo: Repo, name: str, info: CommitInfo) -> Json:
     }
 
 
-def content_json(repo: Repo, ref: str, entry: TreeEntry, data: bytes | None = None) -> Json:
+def content_json(
+    repo: Repo,
+    ref: str,
+    entry: TreeEntry,
+    data: bytes | None = None,
+    *,
+    inline: bool = True,
+    target: str | None = None,
+) -> Json:
+    """A contents entry; with ``data`` a file's object (``inline=False``: over 1 MB, its content left
+    out and its encoding "none"), with ``target`` a symbolic link's."""
     kind = {"tree": "dir", "commit": "submodule"}.get(
         entry.type, "symlink" if entry.mode == "120000" else "file"
     )
@@ -201,9 +284,11 @@ def content_json(repo: Repo, ref: str, entry: TreeEntry, data: bytes | None = No
         "download_url": repo.html("raw", quote(ref), quote(entry.path)) if kind == "file" else None,
         "_links": {"self": url, "git": git_url, "html": html_url},
     }
+    if target is not None:
+        body["target"] = target
     if data is not None:
-        body["encoding"] = "base64"
-        body["content"] = b64(data)
+        body["encoding"] = "base64" if inline else "none"
+        body["content"] = b64(data) if inline else ""
     return body
 
 
@@ -226,8 +311,9 @@ def status_json(repo: Repo, status: Json) -> Json:
 # -- pull requests ----------------------------------------------------------------------------------
 
 
-def pull_json(repo: Repo, pr: Json, *, full: bool = True) -> Json:
-    """A pull request as listed (``full=False``) or as fetched one by one (mergeability, counts)."""
+def pull_json(repo: Repo, pr: Json, *, full: bool = True, computed: bool = True) -> Json:
+    """A pull request as listed (``full=False``) or as fetched one by one (mergeability, counts);
+    ``computed=False``: GitHub is still computing whether it merges (``mergeable`` null)."""
     number = pr["number"]
     head_sha, base_sha = pull_shas(repo, pr)
     shown_repo = repo_json(repo)
@@ -243,7 +329,7 @@ def pull_json(repo: Repo, pr: Json, *, full: bool = True) -> Json:
         "draft": pr["draft"],
     }
     if full:
-        body.update(_pull_details(repo, pr, head_sha, base_sha))
+        body.update(_pull_details(repo, pr, head_sha, base_sha, computed=computed))
     return body
 
 
@@ -300,17 +386,17 @@ def _pull_links(repo: Repo, number: int, head_sha: str) -> Json:
         "issue": {"href": repo.api("issues", str(number))},
         "comments": {"href": repo.api("issues", str(number), "comments")},
         "review_comments": {"href": f"{url}/comments"},
+        "review_comment": {"href": repo.api("pulls/comments{/number}")},
         "commits": {"href": f"{url}/commits"},
         "statuses": {"href": repo.api("statuses", head_sha)},
     }
 
 
-def _pull_details(repo: Repo, pr: Json, head_sha: str, base_sha: str) -> Json:
+def _pull_details(repo: Repo, pr: Json, head_sha: str, base_sha: str, *, computed: bool) -> Json:
     merged = pr["merged_at"] is not None
-    # GitHub computes mergeability in the background; the emulator simply computes it.
-    mergeable: bool | None = None
+    mergeable: bool | None = None  # null: closed, or still being computed
     mergeable_state = "unknown"
-    if pr["state"] == "open":
+    if pr["state"] == "open" and computed:
         mergeable = repo.git.merge_tree(base_sha, head_sha) is not None
         mergeable_state = "dirty" if not mergeable else "draft" if pr["draft"] else "clean"
     merge_base = repo.git.merge_base(base_sha, head_sha) or base_sha

@@ -93,7 +93,10 @@ def combined_status(api: Api, req: Request) -> Reply:
         200,
         {
             "state": state,
-            "statuses": [status_json(repo, s) for s in latest.values()],
+            # GitHub's simple-commit-status: the combined view names no creator.
+            "statuses": [
+                {k: v for k, v in status_json(repo, s).items() if k != "creator"} for s in latest.values()
+            ],
             "sha": sha,
             "total_count": len(latest),
             "repository": repo_json(repo),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slackbot.sandbox.slack_emulator.blockkit import check_message
+from slackbot.sandbox.slack_emulator.blockkit import Refusal, check_message
 from slackbot.sandbox.slack_emulator.model import (
     Handler,
     JsonDict,
@@ -19,6 +19,12 @@ from slackbot.sandbox.slack_emulator.model import (
     truthy,
 )
 from slackbot.sandbox.slack_emulator.state import Workspace
+
+
+def refused(refusal: Refusal | None) -> None:
+    """Answer Slack's error for content it refuses, with its reason as Slack gives it."""
+    if refusal is not None:
+        raise SlackApiFailure(refusal.code, response_metadata={"messages": [f"[ERROR] {refusal.reason}"]})
 
 
 class Chat:
@@ -40,9 +46,7 @@ class Chat:
         """The bot's message from chat.post* arguments, once Slack's checks pass (not stored yet)."""
         ws = self._workspace
         text = str(args.get("text") or "")
-        error = check_message(text, args.get("blocks"), args.get("attachments"))
-        if error:
-            raise SlackApiFailure(error)
+        refused(check_message(text, args.get("blocks"), args.get("attachments")))
         thread_ts = ws.require_thread(channel, args.get("thread_ts"))
         blocks = blocks_of(args.get("blocks"))
         return Message(ws.next_ts(), channel, text, blocks, ws.bot_user_id, thread_ts, **extra)
@@ -70,6 +74,7 @@ class Chat:
             if not user:
                 raise SlackApiFailure("user_not_found")
             ws.require_user(user)
+            ws.require_member(channel, user)
             message = self._new_bot_message(channel, args, ephemeral_to=user, source="chat.postEphemeral")
             ws.store(message)
             ws.record_message("chat.postEphemeral", message, "ephemeral", user=user)
@@ -83,13 +88,13 @@ class Chat:
                 raise SlackApiFailure("cant_update_message")
             text = str(args["text"]) if args.get("text") is not None else None
             blocks = blocks_of(args["blocks"]) if args.get("blocks") is not None else None
-            error = check_message(
-                text if text is not None else message.text,
-                blocks if blocks is not None else message.blocks,
-                args.get("attachments"),
+            refused(
+                check_message(
+                    text if text is not None else message.text,
+                    blocks if blocks is not None else message.blocks,
+                    args.get("attachments"),
+                )
             )
-            if error:
-                raise SlackApiFailure(error)
             ws.edit(message, text=text, blocks=blocks)
             ws.record_message("chat.update", message, "in_channel")
             return {

@@ -9,7 +9,7 @@ waiting) by delegating to the part that owns each. It holds no state of its own 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TypeVar
 
@@ -17,7 +17,7 @@ from slackbot.sandbox.slack_emulator.auth import Auth
 from slackbot.sandbox.slack_emulator.chat import Chat
 from slackbot.sandbox.slack_emulator.conversations import Conversations
 from slackbot.sandbox.slack_emulator.directory import Directory
-from slackbot.sandbox.slack_emulator.model import ApiCall, HttpReply, JsonDict, Message, Post
+from slackbot.sandbox.slack_emulator.model import ApiCall, HttpReply, JsonDict, Message, Post, Received
 from slackbot.sandbox.slack_emulator.response_urls import ResponseUrls
 from slackbot.sandbox.slack_emulator.server import SlackHttpServer
 from slackbot.sandbox.slack_emulator.socket_mode import SocketMode
@@ -34,9 +34,10 @@ class SlackEmulator:
     Use as a context manager (or ``start()``/``stop()``). Thread-safe: the bot calls in from its
     own threads while a test inspects ``calls``, ``messages()`` or ``posts_since()``.
 
-    Strictness: channels and users are permissive until modelled (see the package docstring);
-    ``thread_ts`` must be an existing parent; Block Kit limits are enforced; a response_url takes
-    5 posts in 30 minutes; trigger ids are single-use and expire after ``trigger_ttl`` seconds.
+    Strictness: channels, users and members are permissive until modelled (see the package
+    docstring); a private channel is hidden from a bot not in it; ``thread_ts`` must be an existing
+    parent; Block Kit's rules are enforced; a response_url takes 5 posts in 30 minutes; trigger ids
+    are single-use and expire after ``trigger_ttl`` seconds.
     ``clock`` (seconds since the epoch; ``time.time`` by default) stamps message ``ts`` values,
     calls, posts and edits, and times response_url and trigger expiry: advance it instead of
     sleeping. The HTTP port is bound at construction; ``stop()`` is final.
@@ -139,8 +140,29 @@ class SlackEmulator:
 
     # ------------------------------------------------------------------ the workspace
 
-    def add_channel(self, channel_id: str, name: str, *, is_private: bool = False) -> None:
-        self._workspace.add_channel(channel_id, name, is_private=is_private)
+    def add_channel(
+        self, channel_id: str, name: str, *, is_private: bool = False, members: Iterable[str] | None = None
+    ) -> None:
+        """A channel; with ``members``, only they (and the bot only if listed) are in it.
+
+        A private channel the bot is not in does not exist for the bot's Web API calls
+        (``channel_not_found``); an ephemeral message reaches only a member (``user_not_in_channel``).
+        """
+        self._workspace.add_channel(channel_id, name, is_private=is_private, members=members)
+
+    def invite(self, channel_id: str, user_id: str) -> None:
+        """``/invite`` someone (the bot: ``bot_user_id``) to a channel whose members are modelled."""
+        self._workspace.invite(channel_id, user_id)
+
+    def user_says(self, channel: str, user_id: str, text: str) -> Message:
+        """A person's message in a channel (it moves the bot's messages down the history)."""
+        return self._workspace.user_says(channel, user_id, text)
+
+    def name_in_payloads(self, channel_id: str) -> str | None:
+        """The channel name Slack sends in slash commands and interactions from that channel:
+        ``privategroup`` for a private channel, ``directmessage`` for a DM, else its name (None
+        when the channel is not modelled)."""
+        return self._workspace.name_in_payloads(channel_id)
 
     def add_user(self, user_id: str, name: str, *, is_admin: bool = False, is_bot: bool = False) -> None:
         self._workspace.add_user(user_id, name, is_admin=is_admin, is_bot=is_bot)
@@ -192,6 +214,16 @@ class SlackEmulator:
     def inject_rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` with HTTP 429 and ``Retry-After``."""
         self._api.inject_rate_limit(method, retry_after, times)
+
+    def received(self) -> list[Received]:
+        """Every message and view the bot asked Slack to show, in order, refused ones included:
+        Web API posts, updates and views, response_url bodies and slash command acks."""
+        return self._workspace.received_since(0)
+
+    def inject_response_url_error(self, error: str, times: int = 1) -> None:
+        """Answer the next ``times`` posts to any response_url with Slack's ``error`` (HTTP 400,
+        or 404 for ``expired_url``/``used_url``/``no_service``) whatever they carry."""
+        self._hooks.inject_error(error, times)
 
     # ------------------------------------------------------------------ response_url and triggers
 

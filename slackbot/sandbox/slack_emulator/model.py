@@ -98,8 +98,9 @@ class Message:
     def is_reply(self) -> bool:
         return self.thread_ts is not None and self.thread_ts != self.ts
 
-    def to_api(self, bot_id: str | None = None) -> JsonDict:
-        """The message as Slack's APIs and interaction payloads show it."""
+    def to_api(self, bot_id: str | None = None, *, with_metadata: bool = True) -> JsonDict:
+        """The message as Slack's APIs and interaction payloads show it (conversations.history
+        shows metadata only when asked to: ``include_all_metadata``)."""
         data: JsonDict = {"type": "message", "ts": self.ts, "text": self.text, "user": self.user}
         if self.blocks:
             data["blocks"] = self.blocks
@@ -114,9 +115,23 @@ class Message:
                 {"name": name, "users": list(users), "count": len(users)}
                 for name, users in self.reactions.items()
             ]
-        if self.metadata is not None:
+        if self.metadata is not None and with_metadata:
             data["metadata"] = self.metadata
         return data
+
+
+@dataclass(frozen=True)
+class Received:
+    """Content the bot asked Slack to show, as sent, whether Slack took it or not: a message's
+    fields (``text``, ``blocks``, ...) or, for views.open/update, the view."""
+
+    via: str  # chat.postMessage | chat.postEphemeral | chat.update | response_url | ack | views.*
+    content: JsonDict
+    error: str | None = None  # Slack's refusal, if it refused
+
+    @property
+    def is_view(self) -> bool:
+        return self.via.startswith("views.")
 
 
 @dataclass(frozen=True)
@@ -157,12 +172,30 @@ class Post:
 
 @dataclass
 class Channel:
+    """A channel; ``members`` None means everyone is in it (permissive until modelled)."""
+
     id: str
     name: str
     is_private: bool = False
+    members: set[str] | None = None
 
-    def to_api(self) -> JsonDict:
-        if self.id.startswith("D"):
+    @property
+    def is_im(self) -> bool:
+        return self.id.startswith("D")
+
+    def has_member(self, user_id: str) -> bool:
+        return self.members is None or user_id in self.members
+
+    @property
+    def name_in_payloads(self) -> str:
+        """What Slack puts as the channel's name in slash commands and interactions: the real
+        name of a public channel only (``privategroup`` for private ones, ``directmessage`` for DMs)."""
+        if self.is_im:
+            return "directmessage"
+        return "privategroup" if self.is_private else self.name
+
+    def to_api(self, *, is_member: bool = True) -> JsonDict:
+        if self.is_im:
             return {"id": self.id, "is_im": True, "user": "U" + self.id[1:], "created": 0}
         return {
             "id": self.id,
@@ -175,7 +208,7 @@ class Channel:
             "is_private": self.is_private,
             "is_archived": False,
             "is_general": self.name == "general",
-            "is_member": True,
+            "is_member": is_member,
             "created": 1_700_000_000,
         }
 

@@ -2,7 +2,9 @@
 
 A response_url takes at most 5 posts (``RESPONSE_URL_MAX_POSTS``) and lives 30 minutes
 (``response_url_ttl``); afterwards it answers HTTP 404 with ``used_url`` / ``expired_url``, an
-unknown one ``no_service``. Content Slack would refuse answers HTTP 400 (``invalid_blocks`` ...).
+unknown one ``no_service``. Content Slack would refuse answers HTTP 400 (``invalid_blocks``,
+``msg_too_long``, ``msg_blocks_too_long``, ...); ``inject_error`` makes the next posts fail so.
+Every body posted is kept (``Workspace.record_received``), refused or not.
 Bodies are JSON ``{"ok": ...}``; Slack documents the 5-in-30-minutes rule but not these error
 names: they are our best knowledge. A post is ephemeral unless ``in_channel``;
 ``replace_original``/``delete_original`` act on the message the interaction came from (or, for a
@@ -18,11 +20,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slackbot.sandbox.slack_emulator.blockkit import check_message
-from slackbot.sandbox.slack_emulator.model import HttpReply, JsonDict, Message, blocks_of, truthy
+from slackbot.sandbox.slack_emulator.model import (
+    HttpReply,
+    JsonDict,
+    Message,
+    blocks_of,
+    truthy,
+)
 from slackbot.sandbox.slack_emulator.state import Workspace
 
 RESPONSE_URL_MAX_POSTS = 5
 RESPONSE_URL_TTL = 30 * 60.0
+_URL_ERRORS = frozenset({"no_service", "expired_url", "used_url"})  # answered with HTTP 404
 
 
 @dataclass
@@ -51,6 +60,13 @@ class ResponseUrls:
         self._base_url = base_url  # the HTTP server's, which serves /response/<key>
         self.ttl = RESPONSE_URL_TTL
         self._entries: dict[str, _ResponseUrl] = {}
+        self._injected: list[str] = []  # errors the next posts answer, whatever they carry
+
+    def inject_error(self, error: str, times: int = 1) -> None:
+        """Answer the next ``times`` posts to any response_url with ``error`` (HTTP 404 for the
+        URL's own errors, 400 for content errors), as Slack would when it refuses them."""
+        with self._workspace.lock:
+            self._injected.extend([error] * times)
 
     def new(self, *, channel: str | None, user: str | None, original: tuple[str, str] | None) -> str:
         key = uuid.uuid4().hex
@@ -73,8 +89,9 @@ class ResponseUrls:
     def show_command_ack(self, response_url: str, body: JsonDict) -> Message | None:
         text, blocks = str(body.get("text") or ""), body.get("blocks")
         error = check_message(text, blocks, body.get("attachments"))
+        self._workspace.record_received("ack", dict(body), error.code if error else None)
         if error:
-            raise ValueError(error)
+            raise ValueError(error.code)
         response_type = _response_type(body)
         ws = self._workspace
         with ws.lock:
@@ -93,20 +110,29 @@ class ResponseUrls:
             data = None
         if not isinstance(data, dict):
             return _failed(400, "invalid_payload")
+        with self._workspace.lock:
+            reply = self._answer(key, data)
+            refused = reply.body.get("error") if reply.status != 200 else None
+            self._workspace.record_received("response_url", dict(data), refused)
+            return reply
+
+    def _answer(self, key: str, data: JsonDict) -> HttpReply:
         ws = self._workspace
-        with ws.lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return _failed(404, "no_service")
-            if ws.clock() - entry.created > self.ttl:
-                return _failed(404, "expired_url")
-            if len(entry.bodies) >= RESPONSE_URL_MAX_POSTS:
-                return _failed(404, "used_url")
-            error = self._apply(self._url(key), entry, data)
-            if error:
-                return _failed(400, error)
-            entry.bodies.append(data)
-            return HttpReply(200, {"ok": True}, {})
+        entry = self._entries.get(key)
+        if entry is None:
+            return _failed(404, "no_service")
+        if ws.clock() - entry.created > self.ttl:
+            return _failed(404, "expired_url")
+        if len(entry.bodies) >= RESPONSE_URL_MAX_POSTS:
+            return _failed(404, "used_url")
+        if self._injected:
+            injected = self._injected.pop(0)
+            return _failed(404 if injected in _URL_ERRORS else 400, injected)
+        error = self._apply(self._url(key), entry, data)
+        if error:
+            return _failed(400, error)
+        entry.bodies.append(data)
+        return HttpReply(200, {"ok": True}, {})
 
     def _apply(self, url: str, entry: _ResponseUrl, data: JsonDict) -> str | None:
         """Show a response_url body in the workspace; an error code when Slack would refuse it."""
@@ -125,9 +151,9 @@ class ResponseUrls:
                 blocks = json.loads(blocks)
             except ValueError:
                 return "invalid_blocks_format"
-        error = check_message(text, blocks, data.get("attachments"))
-        if error:
-            return error
+        refusal = check_message(text, blocks, data.get("attachments"))
+        if refusal:
+            return refusal.code
         response_type = _response_type(data)
         existing = ws.find(*target, include_ephemeral=True) if replace and target else None
         if existing is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from slackbot.sandbox.slack_emulator.model import (
@@ -20,6 +20,7 @@ from slackbot.sandbox.slack_emulator.model import (
     Message,
     MessageVersion,
     Post,
+    Received,
     SlackApiFailure,
     User,
     Usergroup,
@@ -46,15 +47,26 @@ class Workspace:
         self._messages: dict[str, list[Message]] = {}
         self._ephemerals: list[Message] = []
         self._posts: list[Post] = []
+        self._received: list[Received] = []
         self._last_ts = (0, 0)
         self._ids = itertools.count(1)
 
     # ------------------------------------------------------------------ modelling
 
-    def add_channel(self, channel_id: str, name: str, *, is_private: bool = False) -> None:
+    def add_channel(
+        self, channel_id: str, name: str, *, is_private: bool = False, members: Iterable[str] | None = None
+    ) -> None:
         with self.lock:
-            self.channels[channel_id] = Channel(channel_id, name.lstrip("#"), is_private)
+            who = None if members is None else set(members)
+            self.channels[channel_id] = Channel(channel_id, name.lstrip("#"), is_private, who)
             self._channels_modelled = True
+
+    def invite(self, channel_id: str, user_id: str) -> None:
+        """Add a member (the bot too: ``/invite @bot``) to a channel whose members are modelled."""
+        with self.lock:
+            channel = self.channels[channel_id]
+            if channel.members is not None:
+                channel.members.add(user_id)
 
     def add_user(self, user_id: str, name: str, *, is_admin: bool = False, is_bot: bool = False) -> None:
         with self.lock:
@@ -64,7 +76,20 @@ class Workspace:
         with self.lock:
             self.usergroups[usergroup_id] = Usergroup(usergroup_id, handle.lstrip("@"), list(user_ids))
 
+    def user_says(self, channel: str, user_id: str, text: str) -> Message:
+        """A person's message in a channel (not the bot's: not a post)."""
+        with self.lock:
+            message = Message(self.next_ts(), channel, text, [], user_id)
+            self.store(message)
+            return message
+
     # ------------------------------------------------------------------ reading
+
+    def name_in_payloads(self, channel_id: str) -> str | None:
+        """The channel name Slack sends the bot for this channel (None when it is not modelled)."""
+        with self.lock:
+            channel = self.channels.get(channel_id)
+            return channel.name_in_payloads if channel is not None else None
 
     def messages(self, channel: str) -> list[Message]:
         """Top-level messages in a channel (and replies broadcast to it), oldest first."""
@@ -112,6 +137,11 @@ class Workspace:
     def posts_since(self, mark: int = 0) -> list[Post]:
         with self.lock:
             return list(self._posts[mark:])
+
+    def received_since(self, mark: int) -> list[Received]:
+        """What the bot asked Slack to show (see ``SlackEmulator.received``), from ``mark`` on."""
+        with self.lock:
+            return list(self._received[mark:])
 
     def describe_posts(self, last: int) -> list[str]:
         """Lines summing up the last posts, for a dump."""
@@ -169,6 +199,11 @@ class Workspace:
                 )
             )
 
+    def record_received(self, via: str, content: JsonDict, error: str | None) -> None:
+        """Keep what the bot asked Slack to show, as sent, and Slack's refusal if it refused."""
+        with self.lock:
+            self._received.append(Received(via, content, error))
+
     def record_message(self, kind: str, message: Message, response_type: str, **extra: Any) -> None:
         """Record a post showing ``message`` as it now stands."""
         self.record_post(
@@ -210,11 +245,14 @@ class Workspace:
             raise SlackApiFailure("channel_not_found")
         name = raw.lstrip("#")
         with self.lock:
-            if raw in self.channels:
-                return raw
-            for channel in self.channels.values():
-                if channel.name == name:
-                    return channel.id
+            found = self.channels.get(raw) or next(
+                (c for c in self.channels.values() if c.name == name), None
+            )
+            if found is not None:
+                # A private channel is invisible to a bot that is not in it, as if it did not exist.
+                if found.is_private and not found.has_member(self.bot_user_id):
+                    raise SlackApiFailure("channel_not_found")
+                return found.id
             if raw[0] in "UW":  # posting to a user id opens the DM with them
                 if self.users and raw not in self.users:
                     raise SlackApiFailure("channel_not_found")
@@ -225,6 +263,21 @@ class Workspace:
                 self.channels.setdefault(name, Channel(name, name.lower()))
                 return name
         raise SlackApiFailure("channel_not_found")
+
+    def require_bot_in(self, channel: str) -> None:
+        """Reading a channel takes membership: a public channel the bot is not in answers
+        ``not_in_channel`` (a private one is not found at all: see ``resolve_channel``)."""
+        with self.lock:
+            found = self.channels.get(channel)
+            if found is not None and not found.has_member(self.bot_user_id):
+                raise SlackApiFailure("not_in_channel")
+
+    def require_member(self, channel: str, user_id: str) -> None:
+        """``user_not_in_channel`` unless the user is in the channel (an ephemeral's viewer must be)."""
+        with self.lock:
+            found = self.channels.get(channel)
+            if found is not None and not found.is_im and not found.has_member(user_id):
+                raise SlackApiFailure("user_not_in_channel")
 
     def require_user(self, user_id: str) -> User:
         with self.lock:

@@ -2,7 +2,8 @@
 
 A trigger id is single-use and expires ``trigger_ttl`` seconds (3, as Slack's) after it was
 issued (``invalid_trigger_id``, ``exchanged_trigger_id``, ``expired_trigger_id``); a view that
-breaks Block Kit's rules answers ``invalid_arguments``; views.update finds the view by id or
+breaks Block Kit's rules answers ``invalid_arguments`` (with the reason in
+``response_metadata.messages``, as Slack gives it); views.update finds the view by id or
 external id (``not_found``) and refuses a stale ``hash`` (``hash_conflict``).
 """
 
@@ -12,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from slackbot.sandbox.slack_emulator.blockkit import text_of, view_is_valid
+from slackbot.sandbox.slack_emulator.blockkit import text_of, view_problem
 from slackbot.sandbox.slack_emulator.model import Handler, JsonDict, SlackApiFailure
 from slackbot.sandbox.slack_emulator.state import Workspace
 
@@ -64,8 +65,9 @@ class Views:
 
     @staticmethod
     def _checked(view: Any) -> JsonDict:
-        if not view_is_valid(view):
-            raise SlackApiFailure("invalid_arguments")
+        problem = view_problem(view)
+        if problem:
+            raise SlackApiFailure("invalid_arguments", response_metadata={"messages": [f"[ERROR] {problem}"]})
         checked: JsonDict = view
         return checked
 

@@ -16,6 +16,10 @@ from slackbot.sandbox.slack_emulator.auth import Auth
 from slackbot.sandbox.slack_emulator.model import ApiCall, Handler, HttpReply, JsonDict, SlackApiFailure
 from slackbot.sandbox.slack_emulator.state import Workspace
 
+# The methods that show content (messages and views), whose content ``received`` keeps.
+_SHOWING = frozenset(
+    {"chat.postMessage", "chat.postEphemeral", "chat.update", "views.open", "views.update", "views.push"}
+)
 # Arguments that WebClient sends JSON-encoded inside form bodies.
 _JSON_ARGS = ("blocks", "attachments", "view", "metadata")
 
@@ -43,6 +47,11 @@ class WebApi:
         ws = self._workspace
         with ws.lock:
             self.calls.append(ApiCall(method, args, token, ws.clock(), status, response))
+            if method in _SHOWING and token == self._auth.bot_token:
+                content = {"view": args.get("view")} if method.startswith("views.") else dict(args)
+                ws.record_received(
+                    method, content, None if response.get("ok") else str(response.get("error"))
+                )
         return HttpReply(status, response, extra_headers)
 
     def _call(self, method: str, args: JsonDict, token: str | None, parse_error: str | None) -> JsonDict:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
 from slackbot.domain.errors import UsageError
 from slackbot.domain.hotfix_commands import Cancel, HotfixCommand, OpenPr, Promote, SnoozeReminders
@@ -15,6 +16,7 @@ from slackbot.render import hotfix_blocks
 from slackbot.render.hotfix_blocks import answer_message
 from slackbot.services.access import Actor
 from slackbot.services.commands import HotfixCommands
+from slackbot.slack.delivery import deliver
 from slackbot.slack.errors import answers_errors
 
 
@@ -40,13 +42,16 @@ def register(app: App, hotfixes: HotfixCommands) -> None:
 
 
 def _handler(hotfixes: HotfixCommands, command_for: Callable[[str], HotfixCommand]) -> Any:
-    def on_click(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def on_click(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
         ack()
+        # A click in a private channel or a DM names it "privategroup"/"directmessage": Access looks it up.
         channel = body.get("channel") or {}
         actor = Actor(
             user_id=body["user"]["id"], channel_id=channel.get("id", ""), channel_name=channel.get("name")
         )
         answer = hotfixes.handle(command_for(action["value"]), actor)
-        respond(response_type="ephemeral", replace_original=False, **answer_message(answer).as_kwargs())
+        deliver(answer_message(answer), respond=respond, client=client, body=body)
 
     return on_click

@@ -12,21 +12,21 @@ from slackbot.render.hotfix_blocks import answer_message, start_modal
 from slackbot.services.access import Actor
 from slackbot.services.commands import HotfixCommands
 from slackbot.services.outcome import StartForm
+from slackbot.slack.delivery import deliver
 from slackbot.slack.errors import answers_errors
 
 
 def register(app: App, hotfixes: HotfixCommands) -> None:
     @app.command("/hotfix")
     @answers_errors
-    def hotfix_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    def hotfix_command(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
+        # From a private channel or a DM Slack sends a placeholder for the name; Access looks it up.
         actor = Actor(
-            user_id=command["user_id"],
-            channel_id=command["channel_id"],
-            channel_name=command.get("channel_name"),
+            user_id=body["user_id"], channel_id=body["channel_id"], channel_name=body.get("channel_name")
         )
-        answer = hotfixes.handle(parse_hotfix(command.get("text", ""), hotfixes.ticket_pattern), actor)
+        answer = hotfixes.handle(parse_hotfix(body.get("text", ""), hotfixes.ticket_pattern), actor)
         if isinstance(answer, StartForm):
-            client.views_open(trigger_id=command["trigger_id"], view=start_modal(answer, actor.channel_id))
+            client.views_open(trigger_id=body["trigger_id"], view=start_modal(answer, actor.channel_id))
             return
-        respond(**answer_message(answer).as_kwargs())
+        deliver(answer_message(answer), respond=respond, client=client, body=body)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
 from slackbot.domain.versions_commands import parse_versions
 from slackbot.render.versions_blocks import versions_message
 from slackbot.services.version_queries import VersionQueries
+from slackbot.slack.delivery import deliver
 from slackbot.slack.errors import answers_errors
 
 
 def register(app: App, queries: VersionQueries) -> None:
     @app.command("/versions")
     @answers_errors
-    def versions_command(ack: Ack, command: dict[str, str], respond: Respond) -> None:
+    def versions_command(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()  # within Slack's 3 seconds; the answer follows through response_url
-        respond(**versions_message(queries.answer(parse_versions(command.get("text", "")))).as_kwargs())
+        message = versions_message(queries.answer(parse_versions(body.get("text", ""))))
+        deliver(message, respond=respond, client=client, body=body)

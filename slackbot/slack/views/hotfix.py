@@ -11,9 +11,11 @@ from slackbot.domain.errors import BotError
 from slackbot.domain.hotfix_commands import Start
 from slackbot.domain.tickets import validate_ticket
 from slackbot.render import hotfix_blocks
+from slackbot.render.blocks import Message
 from slackbot.render.hotfix_blocks import answer_message
 from slackbot.services.access import Actor
 from slackbot.services.commands import HotfixCommands
+from slackbot.slack.delivery import post_ephemeral
 from slackbot.slack.errors import user_sentence
 
 
@@ -37,7 +39,7 @@ def register(app: App, hotfixes: HotfixCommands) -> None:
         ack()  # close the modal; the answer follows as an ephemeral message in the channel
         channel_id = view.get("private_metadata", "")
         user_id = body["user"]["id"]
-        actor = Actor(user_id=user_id, channel_id=channel_id)
+        actor = Actor(user_id=user_id, channel_id=channel_id)  # Access looks the channel's name up
         command = Start(
             environment=_value(values, "environment"),
             component=_value(values, "component"),
@@ -48,4 +50,4 @@ def register(app: App, hotfixes: HotfixCommands) -> None:
             text = answer_message(hotfixes.handle(command, actor)).text
         except Exception as error:
             text = user_sentence(error)
-        client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+        post_ephemeral(client, channel_id, user_id, Message(text=text))  # a refusal is logged
