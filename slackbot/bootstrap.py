@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,6 +22,7 @@ from slackbot.adapters.ledger import StateLedger
 from slackbot.adapters.shared_reads import SharedReads
 from slackbot.adapters.slack_web import NoDirectory, NoThreads, SlackDirectory, SlackThreads
 from slackbot.adapters.store import Store
+from slackbot.observability.metrics import Metrics
 from slackbot.scheduler import LEASE, BotScheduler, JobSpec, Lease, job_specs
 from slackbot.scheduler import scheduled_jobs as stored_jobs
 from slackbot.services.access import HotfixPolicy
@@ -48,6 +50,7 @@ class Bot:
     store: Store
     services: Services
     slack: WebClient | None
+    metrics: Metrics
 
     @property
     def hotfixes(self) -> HotfixCommands:
@@ -160,7 +163,10 @@ def database_url(config: BotConfig, secrets: Secrets) -> str:
 def build_bot(config: BotConfig, secrets: Secrets, *, clock: Callable[[], datetime] | None = None) -> Bot:
     """Wire the bot; ``clock`` lets the sandbox's tests move time instead of sleeping."""
     now = clock or (lambda: datetime.now(UTC))
-    source = GitHubForge(github_connector(secrets), web_base=web_base_from_api(secrets.github_api_url))
+    metrics = Metrics()
+    source = GitHubForge(
+        github_connector(secrets), web_base=web_base_from_api(secrets.github_api_url), metrics=metrics
+    )
     versions = build_versions(config, source)
     # The follow-up jobs' reads are shared within each run (one per branch or pull request);
     # outside a run every call goes straight to GitHub.
@@ -169,8 +175,9 @@ def build_bot(config: BotConfig, secrets: Secrets, *, clock: Callable[[], dateti
     store.migrate()
     slack = build_slack_client(secrets)
     services = build_services(
-        config, secrets, versions=versions, reads=reads, store=store, slack=slack, clock=now
+        config, secrets, versions=versions, reads=reads, store=store, slack=slack, clock=now, metrics=metrics
     )
+    metrics.count_open_hotfixes(store.open_by_stage)
     return Bot(
         config=config,
         secrets=secrets,
@@ -179,6 +186,7 @@ def build_bot(config: BotConfig, secrets: Secrets, *, clock: Callable[[], dateti
         store=store,
         services=services,
         slack=slack,
+        metrics=metrics,
     )
 
 
@@ -219,6 +227,7 @@ def build_services(
     store: Store,
     slack: WebClient | None,
     clock: Callable[[], datetime],
+    metrics: Metrics | None = None,
 ) -> Services:
     """The services over the real adapters."""
     policy = hotfix_policy(config)
@@ -226,7 +235,7 @@ def build_services(
         forge=reads,
         store=store,
         ledger=StateLedger(store),
-        slack=SlackThreads(slack) if slack else NoThreads(),
+        slack=SlackThreads(slack, metrics=metrics) if slack else NoThreads(),
         directory=SlackDirectory(slack) if slack else NoDirectory(),
         versions=versions,
         policy=policy,
@@ -296,10 +305,11 @@ def build_scheduler(bot: Bot) -> BotScheduler:
         specs=job_specs_for(config),
         lease_ttl=config.scheduler.lease_ttl.total_seconds(),
         timezone=config.reminders.timezone,
+        metrics=bot.metrics,
     )
 
 
-def build_slack_app(bot: Bot) -> App:
+def build_slack_app(bot: Bot, *, listeners: ThreadPoolExecutor | None = None) -> App:
     secrets = bot.secrets
     if bot.slack is None:
         raise SetupError("SLACK_BOT_TOKEN is not set.")
@@ -311,4 +321,6 @@ def build_slack_app(bot: Bot) -> App:
         signing_secret=signing_secret,
         queries=bot.services.versions,
         hotfixes=bot.hotfixes,
+        metrics=bot.metrics,
+        listeners=listeners,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -316,35 +315,33 @@ def serve(
     ] = False,
     host: Annotated[str, typer.Option(help="Address to bind in HTTP mode.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port in HTTP mode.")] = 3000,
+    health_host: Annotated[
+        str, typer.Option(help="Socket Mode: address for /healthz, /readyz and /metrics.")
+    ] = "127.0.0.1",
+    health_port: Annotated[
+        int, typer.Option(help="Socket Mode: port for /healthz, /readyz and /metrics.")
+    ] = 8080,
     config: ConfigOption = None,
 ) -> None:
-    """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP at POST /slack/events."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP at POST /slack/events.
 
-    from slackbot.bootstrap import SetupError, build_scheduler, build_slack_app
-    from slackbot.slack.http import bound_port, http_server
+    SIGTERM stops it cleanly: no new work, in-flight work finished, the scheduler lease released."""
+    from slackbot.bootstrap import SetupError
+    from slackbot.observability.logs import configure_logging
+    from slackbot.serving import Listen
+    from slackbot.serving import serve as run
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     bot_config, secrets = _load(config)
+    configure_logging(secrets.slackbot_log_format or bot_config.log_format)
     bot = _build_bot(bot_config, secrets)
-    scheduler = build_scheduler(bot) if bot_config.scheduler.enabled else None
     try:
-        slack = build_slack_app(bot)
-        if scheduler is not None:
-            scheduler.start()  # runs the jobs only while this copy holds the lease
-        if secrets.slack_app_token is not None and not http:
-            typer.echo("Serving in Socket Mode (no inbound port).", err=True)
-            SocketModeHandler(slack, secrets.slack_app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
-        else:
-            server = http_server(slack, host=host, port=port)
-            typer.echo(f"Serving HTTP on http://{host}:{bound_port(server)}/slack/events", err=True)
-            server.run()
+        run(
+            bot,
+            Listen(http=http, host=host, port=port, health_host=health_host, health_port=health_port),
+            say=lambda line: typer.echo(line, err=True),
+        )
     except SetupError as error:
         raise _fail(str(error), 2) from None
-    finally:
-        if scheduler is not None:
-            scheduler.stop()
-        bot.close()
 
 
 @app.command()

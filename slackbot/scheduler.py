@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -28,6 +29,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from slackbot.observability.metrics import Metrics
 from slackbot.services.followup import FollowupService, Report
 
 log = logging.getLogger(__name__)
@@ -109,8 +111,10 @@ class BotScheduler:
         lease_ttl: float = 30.0,
         holder: str | None = None,
         timezone: str = "UTC",
+        metrics: Metrics | None = None,
     ) -> None:
         self.followup = followup
+        self._metrics = metrics
         self.holder = holder or holder_id()
         self._engine = engine
         self._lease = lease
@@ -131,13 +135,23 @@ class BotScheduler:
         self._keeper = threading.Thread(target=self._keep_lease, name="scheduler-lease", daemon=True)
         self._keeper.start()
 
-    def stop(self) -> None:
+    def stop(self, *, finish_within: float = 20.0) -> None:
+        """Stop running jobs, letting a job in progress finish (for ``finish_within`` seconds at most),
+        then give the lease up at once so another copy takes over without waiting for it to lapse."""
         global _RUNNING  # noqa: PLW0603
         self._stop.set()
         if self._keeper is not None:
             self._keeper.join(timeout=5)
-        self._step_down()
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            finishing = threading.Thread(
+                target=scheduler.shutdown, kwargs={"wait": True}, name="jobs-finishing"
+            )
+            finishing.start()
+            finishing.join(timeout=finish_within)
         self._lease.release(LEASE, self.holder)
+        if self._metrics is not None:
+            self._metrics.lease_held.set(0)
         _RUNNING = None
 
     def tick(self) -> bool:
@@ -147,6 +161,8 @@ class BotScheduler:
         except Exception:  # the database is unreachable: stop running jobs rather than risk two
             log.warning("could not renew the scheduler lease", exc_info=True)
             holding = False
+        if self._metrics is not None:
+            self._metrics.lease_held.set(1 if holding else 0)
         if holding and self._scheduler is None:
             self._lead()
         elif not holding and self._scheduler is not None:
@@ -165,9 +181,15 @@ class BotScheduler:
             scheduler.add_job(
                 spec.function, spec.trigger, id=spec.id, name=spec.description, replace_existing=True
             )
+        if self._metrics is not None:
+            scheduler.add_listener(self._count_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         scheduler.start()
         self._scheduler = scheduler
         log.info("holding the scheduler lease as %s; jobs running", self.holder)
+
+    def _count_run(self, event: JobExecutionEvent) -> None:
+        assert self._metrics is not None
+        self._metrics.job_runs.labels(event.job_id, "failed" if event.exception else "ok").inc()
 
     def _step_down(self) -> None:
         if self._scheduler is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -180,6 +180,7 @@ class BotConfig(_Strict):
     reminders: RemindersConfig = RemindersConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     database_url: str = "sqlite:///slackbot.db"
+    log_format: Literal["text", "json"] = "text"  # json: one object a line (SLACKBOT_LOG_FORMAT wins)
 
     @model_validator(mode="after")
     def _aliases_are_unambiguous(self) -> BotConfig:
@@ -223,6 +224,7 @@ class Secrets(BaseSettings):
     github_app_installation_id: int | None = None
     github_api_url: str = "https://api.github.com"
     slackbot_database_url: SecretStr | None = None
+    slackbot_log_format: Literal["text", "json"] | None = None
     kubeconfig: str | None = None  # KUBECONFIG: where the environments' kube_context entries live
 
 

@@ -23,8 +23,9 @@ import logging
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -52,6 +53,7 @@ from slackbot.domain.forge import (
     PullInfo,
 )
 from slackbot.domain.versions import BranchSnapshot, CommitInfo, UnreadableFile
+from slackbot.observability.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +78,16 @@ class GitHubForge:
     authentication (``connect`` is given one ``Auth``) and this adapter's ETag cache.
     """
 
-    def __init__(self, connect: Callable[[], Github], *, web_base: str, max_workers: int = 48) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], Github],
+        *,
+        web_base: str,
+        max_workers: int = 48,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._connect = connect
+        self._metrics = metrics
         self._local = threading.local()
         self._clients: weakref.WeakSet[Github] = weakref.WeakSet()  # to close them all at the end
         self._web_base = web_base.rstrip("/")
@@ -209,7 +219,8 @@ class GitHubForge:
     def create_branch(self, repository: str, branch: str, sha: str) -> bool:
         """Create ``branch`` at ``sha``; False when it already exists (a retry, or someone else)."""
         try:
-            self._repo(repository).create_git_ref(ref=f"refs/heads/{branch}", sha=sha)
+            with self._counted("POST", 201):
+                self._repo(repository).create_git_ref(ref=f"refs/heads/{branch}", sha=sha)
         except GithubException as error:
             if error.status == 422 and "already exists" in message_of(error):
                 return False
@@ -288,7 +299,8 @@ class GitHubForge:
         if existing is not None:
             return self.pull(repository, existing.number)  # the list leaves mergeability out
         try:
-            created = self._repo(repository).create_pull(base=base, head=head, title=title, body=body)
+            with self._counted("POST", 201):
+                created = self._repo(repository).create_pull(base=base, head=head, title=title, body=body)
         except GithubException as error:
             text = message_of(error)
             if error.status == 422 and "No commits between" in text:
@@ -315,7 +327,8 @@ class GitHubForge:
         if the file changed since it was read, instead of silently overwriting someone's change.
         """
         try:
-            result = self._repo(repository).update_file(path, message, text, replaces, branch=branch)
+            with self._counted("PUT", 200):
+                result = self._repo(repository).update_file(path, message, text, replaces, branch=branch)
         except GithubException as error:
             raise translate(error, repository, branch, writing=f"commit to `{branch}`") from error
         except requests.RequestException as error:
@@ -323,6 +336,20 @@ class GitHubForge:
         return str(result["commit"].sha)
 
     # -- plumbing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _counted(self, method: str, success: int) -> Iterator[None]:
+        """Count one write through PyGithub, by how GitHub answered it."""
+        try:
+            yield
+        except GithubException as error:
+            self._answered(method, error.status, error.headers or {})
+            raise
+        self._answered(method, success, {})
+
+    def _answered(self, method: str, status: int, headers: Mapping[str, str]) -> None:
+        if self._metrics is not None:
+            self._metrics.github_answered(method, status, headers)
 
     def _repo(self, repository: str) -> Repository:
         return self._github().get_repo(repository)  # lazy (see bootstrap): no request until used
@@ -339,9 +366,11 @@ class GitHubForge:
         try:
             status, response_headers, body = self._github().requester.requestJson("GET", url, headers=headers)
         except GithubException as error:  # PyGithub's retry gives up on long rate-limit waits this way
+            self._answered("GET", error.status, error.headers or {})
             raise translate(error, repository, branch) from error
         except requests.RequestException as error:
             raise unreachable(error) from error
+        self._answered("GET", status, response_headers)
         if status == 304 and cached:
             with self._lock:
                 self._etags.move_to_end(url)

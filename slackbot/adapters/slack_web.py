@@ -20,6 +20,7 @@ from slackbot.domain.errors import NotPermitted, Unavailable
 from slackbot.domain.events import BackmergeReminder, ChannelPost, ThreadEvent
 from slackbot.domain.hotfix import Hotfix
 from slackbot.domain.views import ThreadView
+from slackbot.observability.metrics import Metrics
 from slackbot.render.blocks import Message
 from slackbot.render.hotfix_blocks import channel_message, reminder_message, thread_message
 from slackbot.render.words import sentence
@@ -44,9 +45,14 @@ def _slack_call(call: Callable[[], T], what: str) -> T:
 class SlackThreads:
     """One parent message per hot-fix, found again by its metadata after a crash."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, *, metrics: Metrics | None = None) -> None:
         self._client = client
+        self._metrics = metrics
         self._permalinks: dict[tuple[str, str], str] = {}
+
+    def _posted(self, kind: str) -> None:
+        if self._metrics is not None:
+            self._metrics.announcements.labels(kind).inc()
 
     def open_thread(self, view: ThreadView) -> str:
         hotfix = view.hotfix
@@ -80,14 +86,17 @@ class SlackThreads:
         )
 
     def tell(self, hotfix: Hotfix, event: ThreadEvent) -> None:
-        self._in_thread(hotfix, Message(text=sentence(event)), "reply in the hot-fix thread")
+        if self._in_thread(hotfix, Message(text=sentence(event)), "reply in the hot-fix thread"):
+            self._posted(type(event).__name__)
 
     def remind_in_thread(self, reminder: BackmergeReminder) -> None:
-        self._in_thread(reminder.hotfix, reminder_message(reminder), "remind in the hot-fix thread")
+        if self._in_thread(reminder.hotfix, reminder_message(reminder), "remind in the hot-fix thread"):
+            self._posted("BackmergeReminder")
 
-    def _in_thread(self, hotfix: Hotfix, message: Message, what: str) -> None:
+    def _in_thread(self, hotfix: Hotfix, message: Message, what: str) -> bool:
+        """Post in the hot-fix's thread; False when it has none."""
         if not hotfix.thread_ts:
-            return
+            return False
         kwargs = message.as_kwargs() if message.blocks else {"text": message.text}
         _slack_call(
             lambda: self._client.chat_postMessage(
@@ -95,6 +104,7 @@ class SlackThreads:
             ),
             what,
         )
+        return True
 
     def post_to_channel(self, channel: str, post: ChannelPost) -> None:
         message = channel_message(post)
@@ -102,6 +112,7 @@ class SlackThreads:
             lambda: self._client.chat_postMessage(channel=channel, **message.as_kwargs()),
             "post to the team channel",
         )
+        self._posted(type(post).__name__)
 
     def link(self, hotfix: Hotfix) -> str | None:
         if not hotfix.thread_ts:

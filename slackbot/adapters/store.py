@@ -16,12 +16,13 @@ of the bot cannot both win. Timestamps are timezone-aware UTC in both directions
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, cast
 
-from sqlalchemy import Engine, Result, delete, func, select, update
+from sqlalchemy import Engine, Result, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
@@ -336,6 +337,15 @@ class Store:
         statement = delete(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == holder)
         with self._session(write=True) as session:
             session.execute(statement.execution_options(synchronize_session=False))
+
+    def ping(self) -> None:
+        """Ask the database for nothing; raises when it does not answer (for readiness)."""
+        with self._session(write=False) as session:
+            session.execute(text("SELECT 1"))
+
+    def open_by_stage(self) -> dict[str, int]:
+        """How many active hot-fixes are at each stage (for the metrics)."""
+        return dict(Counter(hotfix.stage.value for hotfix in self.active()))
 
     def lease_holder(self, name: str) -> str | None:
         """Who holds the lease now; None when it is free or has expired."""

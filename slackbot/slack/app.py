@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from slackbot.observability.metrics import Metrics
 from slackbot.services.commands import HotfixCommands
 from slackbot.services.version_queries import VersionQueries
 from slackbot.slack import errors
@@ -23,6 +24,8 @@ def create_app(
     signing_secret: str,
     queries: VersionQueries,
     hotfixes: HotfixCommands,
+    metrics: Metrics | None = None,
+    listeners: ThreadPoolExecutor | None = None,
     token_verification: bool = True,
 ) -> App:
     """Build the Bolt app; nothing happens at import time and nothing global is touched."""
@@ -30,14 +33,15 @@ def create_app(
         client=client,
         # Listeners ack at once and then wait on GitHub; Bolt's default of 5 threads would make
         # the 6th concurrent command wait for an earlier answer before it could even be acked.
-        listener_executor=ThreadPoolExecutor(max_workers=64, thread_name_prefix="listener"),
+        listener_executor=listeners or ThreadPoolExecutor(max_workers=64, thread_name_prefix="listener"),
         signing_secret=signing_secret,
         token_verification_enabled=token_verification,
         logger=logging.getLogger("slackbot.bolt"),
     )
+    handled = metrics.command_handled if metrics is not None else None
     errors.register(app)
-    versions_command.register(app, queries)
-    hotfix_command.register(app, hotfixes)
-    hotfix_actions.register(app, hotfixes)
-    hotfix_views.register(app, hotfixes)
+    versions_command.register(app, queries, handled)
+    hotfix_command.register(app, hotfixes, handled)
+    hotfix_actions.register(app, hotfixes, handled)
+    hotfix_views.register(app, hotfixes, handled)
     return app

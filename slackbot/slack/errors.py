@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec
@@ -21,6 +22,7 @@ from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
 from slackbot.domain.errors import BotError
+from slackbot.observability.logs import handling
 from slackbot.render.blocks import error_message
 from slackbot.slack.delivery import deliver
 
@@ -45,19 +47,33 @@ def _tell(error: Exception, *, respond: Respond, client: WebClient, body: Mappin
         log.warning("could not deliver an error message to Slack", exc_info=True)
 
 
-def answers_errors(listener: Callable[P, None]) -> Callable[P, None]:
+# Told how each command ended: its name, what it was refused or failed with (None: answered), seconds.
+CommandHandled = Callable[[str, BaseException | None, float], None]
+
+
+def answers_errors(
+    command: str, handled: CommandHandled | None = None
+) -> Callable[[Callable[P, None]], Callable[P, None]]:
     """Wrap a listener that takes ``respond``, ``client`` and ``body`` so that no exception
-    escapes to the person raw."""
+    escapes to the person raw; its log lines name ``command``, and ``handled`` hears how it ended."""
 
-    @functools.wraps(listener)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
-        try:
-            listener(*args, **kwargs)
-        except Exception as error:
-            given: dict[str, Any] = dict(kwargs)
-            _tell(error, respond=given["respond"], client=given["client"], body=given["body"])
+    def decorate(listener: Callable[P, None]) -> Callable[P, None]:
+        @functools.wraps(listener)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+            started, failure = time.monotonic(), None
+            with handling(command):
+                try:
+                    listener(*args, **kwargs)
+                except Exception as error:
+                    failure = error
+                    given: dict[str, Any] = dict(kwargs)
+                    _tell(error, respond=given["respond"], client=given["client"], body=given["body"])
+            if handled is not None:
+                handled(command, failure, time.monotonic() - started)
 
-    return wrapper
+        return wrapper
+
+    return decorate
 
 
 def register(app: App) -> None:

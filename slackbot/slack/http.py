@@ -1,4 +1,4 @@
-"""HTTP mode: Slack's requests at POST /slack/events and a health check, served by waitress."""
+"""HTTP mode: Slack's requests at POST /slack/events, plus health and metrics, served by waitress."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# Given the Slack handler, the application that also answers /healthz, /readyz and /metrics.
+WithHealth = Callable[[WsgiApp], WsgiApp]
 
 
-def wsgi_app(app: App) -> WsgiApp:
-    """Bolt's WSGI handler (which verifies Slack's signatures) plus `GET /healthz`."""
-    slack = SlackRequestHandler(app, path="/slack/events")
+def _alive(slack: WsgiApp) -> WsgiApp:
+    """Only `GET /healthz`, for an app built without readiness and metrics (the tests' own)."""
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in {"GET", "HEAD"}:
@@ -25,12 +26,24 @@ def wsgi_app(app: App) -> WsgiApp:
     return application
 
 
-def http_server(app: App, *, host: str = "127.0.0.1", port: int = 3000, threads: int = 32) -> BaseWSGIServer:
-    """A waitress server for the app; call ``run()`` to serve and ``close()`` to stop."""
-    server = create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="slackbot")
+def wsgi_app(app: App, health: WithHealth = _alive) -> WsgiApp:
+    """Bolt's WSGI handler (which verifies Slack's signatures) behind the health paths."""
+    return health(SlackRequestHandler(app, path="/slack/events"))
+
+
+def wsgi_server(application: WsgiApp, *, host: str, port: int, threads: int) -> BaseWSGIServer:
+    """A waitress server; call ``run()`` to serve and ``close()`` to stop."""
+    server = create_server(application, host=host, port=port, threads=threads, ident="slackbot")
     if isinstance(server, MultiSocketServer):  # only when several listen addresses are configured
         raise TypeError("expected a single listening socket")
     return server
+
+
+def http_server(
+    app: App, *, host: str = "127.0.0.1", port: int = 3000, threads: int = 32, health: WithHealth = _alive
+) -> BaseWSGIServer:
+    """A waitress server for the app."""
+    return wsgi_server(wsgi_app(app, health), host=host, port=port, threads=threads)
 
 
 def bound_port(server: BaseWSGIServer) -> int:

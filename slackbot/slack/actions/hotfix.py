@@ -17,7 +17,7 @@ from slackbot.render.hotfix_blocks import answer_message
 from slackbot.services.access import Actor
 from slackbot.services.commands import HotfixCommands
 from slackbot.slack.delivery import deliver
-from slackbot.slack.errors import answers_errors
+from slackbot.slack.errors import CommandHandled, answers_errors
 
 
 def _snooze_for_a_day(value: str) -> SnoozeReminders:
@@ -36,9 +36,9 @@ _COMMANDS: dict[str, Callable[[str], HotfixCommand]] = {
 }
 
 
-def register(app: App, hotfixes: HotfixCommands) -> None:
+def register(app: App, hotfixes: HotfixCommands, handled: CommandHandled | None = None) -> None:
     for action_id, command_for in _COMMANDS.items():
-        app.action(action_id)(answers_errors(_handler(hotfixes, command_for)))
+        app.action(action_id)(answers_errors(f"button:{action_id}", handled)(_handler(hotfixes, command_for)))
 
 
 def _handler(hotfixes: HotfixCommands, command_for: Callable[[str], HotfixCommand]) -> Any:

@@ -11,12 +11,12 @@ from slackbot.domain.versions_commands import parse_versions
 from slackbot.render.versions_blocks import versions_message
 from slackbot.services.version_queries import VersionQueries
 from slackbot.slack.delivery import deliver
-from slackbot.slack.errors import answers_errors
+from slackbot.slack.errors import CommandHandled, answers_errors
 
 
-def register(app: App, queries: VersionQueries) -> None:
+def register(app: App, queries: VersionQueries, handled: CommandHandled | None = None) -> None:
     @app.command("/versions")
-    @answers_errors
+    @answers_errors("/versions", handled)
     def versions_command(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()  # within Slack's 3 seconds; the answer follows through response_url
         message = versions_message(queries.answer(parse_versions(body.get("text", ""))))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -10,13 +11,14 @@ from slack_sdk import WebClient
 from slackbot.domain.errors import BotError
 from slackbot.domain.hotfix_commands import Start
 from slackbot.domain.tickets import validate_ticket
+from slackbot.observability.logs import about_ticket, handling
 from slackbot.render import hotfix_blocks
 from slackbot.render.blocks import Message
 from slackbot.render.hotfix_blocks import answer_message
 from slackbot.services.access import Actor
 from slackbot.services.commands import HotfixCommands
 from slackbot.slack.delivery import post_ephemeral
-from slackbot.slack.errors import user_sentence
+from slackbot.slack.errors import CommandHandled, user_sentence
 
 
 def _value(values: dict[str, Any], block: str) -> str:
@@ -25,7 +27,10 @@ def _value(values: dict[str, Any], block: str) -> str:
     return str(selected.get("value") or element.get("value") or "").strip()
 
 
-def register(app: App, hotfixes: HotfixCommands) -> None:
+FORM = f"form:{hotfix_blocks.START_MODAL}"
+
+
+def register(app: App, hotfixes: HotfixCommands, handled: CommandHandled | None = None) -> None:
     @app.view(hotfix_blocks.START_MODAL)
     def start_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = view["state"]["values"]
@@ -46,8 +51,13 @@ def register(app: App, hotfixes: HotfixCommands) -> None:
             ticket=ticket,
             summary=_value(values, "summary"),
         )
-        try:
-            text = answer_message(hotfixes.handle(command, actor)).text
-        except Exception as error:
-            text = user_sentence(error)
-        post_ephemeral(client, channel_id, user_id, Message(text=text))  # a refusal is logged
+        started, failure = time.monotonic(), None
+        with handling(FORM):
+            about_ticket(ticket)
+            try:
+                text = answer_message(hotfixes.handle(command, actor)).text
+            except Exception as error:
+                failure, text = error, user_sentence(error)
+            post_ephemeral(client, channel_id, user_id, Message(text=text))  # a refusal is logged
+        if handled is not None:
+            handled(FORM, failure, time.monotonic() - started)

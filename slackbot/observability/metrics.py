@@ -1,0 +1,92 @@
+"""What an operator scrapes at ``GET /metrics``: commands, GitHub's cost, jobs, hot-fixes, the lease.
+
+Every metric lives on the bot's own registry (no process-wide default), so two bots in one
+process (the tests) never count into each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from slackbot.domain.errors import BotError
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30)
+
+
+def outcome_of(error: BaseException | None) -> str:
+    """ok, refused (a sentence for the person: a BotError), or failed (a bug, or worse)."""
+    if error is None:
+        return "ok"
+    return "refused" if isinstance(error, BotError) else "failed"
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.commands = Counter(
+            "slackbot_commands", "Commands, buttons and forms handled, by name and outcome.",
+            ["command", "outcome"], registry=self.registry,
+        )  # fmt: skip
+        self.command_seconds = Histogram(
+            "slackbot_command_seconds", "Time from a command's arrival to its answer.",
+            ["command"], buckets=_LATENCY_BUCKETS, registry=self.registry,
+        )  # fmt: skip
+        self.github_requests = Counter(
+            "slackbot_github_requests", "Requests to GitHub by method and status; counted: against the rate limit.",
+            ["method", "status", "counted"], registry=self.registry,
+        )  # fmt: skip
+        self.github_rate_limit_remaining = Gauge(
+            "slackbot_github_rate_limit_remaining", "Requests left in GitHub's rate limit, as it last said.",
+            registry=self.registry,
+        )  # fmt: skip
+        self.job_runs = Counter(
+            "slackbot_job_runs", "Runs of the scheduled jobs by job and outcome.",
+            ["job", "outcome"], registry=self.registry,
+        )  # fmt: skip
+        self.announcements = Counter(
+            "slackbot_announcements", "Messages the bot posted on its own (thread news, reminders, digests).",
+            ["kind"], registry=self.registry,
+        )  # fmt: skip
+        self.lease_held = Gauge(
+            "slackbot_scheduler_lease_held", "1 while this copy of the bot holds the scheduler lease.",
+            registry=self.registry,
+        )  # fmt: skip
+
+    def command_handled(self, name: str, error: BaseException | None, seconds: float) -> None:
+        """One command answered (``error``: what it was refused or failed with, if anything)."""
+        self.commands.labels(name, outcome_of(error)).inc()
+        self.command_seconds.labels(name).observe(seconds)
+
+    def github_answered(self, method: str, status: int, headers: Mapping[str, str]) -> None:
+        counted = "false" if status == 304 else "true"  # a 304 to a conditional request is free
+        self.github_requests.labels(method, str(status), counted).inc()
+        remaining = headers.get("x-ratelimit-remaining")
+        if remaining is not None and remaining.isdigit():
+            self.github_rate_limit_remaining.set(int(remaining))
+
+    def count_open_hotfixes(self, by_stage: Callable[[], Mapping[str, int]]) -> None:
+        """Report the open hot-fixes by stage, read when scraped."""
+        self.registry.register(_OpenHotfixes(by_stage))
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _OpenHotfixes(Collector):
+    def __init__(self, by_stage: Callable[[], Mapping[str, int]]) -> None:
+        self._by_stage = by_stage
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("slackbot_hotfixes_open", "Open hot-fixes by stage.", labels=["stage"])
+        try:
+            counts = self._by_stage()
+        except Exception:  # the database is down: /readyz says so; scraping must not fail
+            counts = {}
+        for stage, count in sorted(counts.items()):
+            family.add_metric([stage], count)
+        yield family
