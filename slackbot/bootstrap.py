@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives import serialization
-from github import Auth, Github, GithubRetry
+from github import Auth, Github
 from github.Requester import Requester
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from slackbot.adapters.db_engine import normalise_url
 from slackbot.adapters.github import GitHubForge, web_base_from_api
+from slackbot.adapters.github_errors import PatientRetry
 from slackbot.adapters.github_statuses import CommitStatusProbe
 from slackbot.adapters.kubernetes import KubernetesFluxProbe, KubernetesRolloutProbe
 from slackbot.adapters.ledger import StateLedger
@@ -133,7 +136,7 @@ def _github_client(secrets: Secrets, auth: Auth.Auth | None) -> Github:
         seconds_between_writes=1.0,
         # A person is waiting: retry briefly, and never sleep out a rate limit (an hour for the
         # primary one; GitHub's Retry-After for secondary ones): say when to come back instead.
-        retry=GithubRetry(
+        retry=PatientRetry(
             total=2,
             backoff_factor=0.2,
             max_rate_limit_wait=5,
@@ -160,6 +163,34 @@ def database_url(config: BotConfig, secrets: Secrets) -> str:
     return config.database_url
 
 
+def open_store(url: str) -> Store:
+    """The store, migrated; a database that cannot be reached is one sentence naming it, password hidden."""
+    try:
+        shown = normalise_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        raise SetupError(
+            "The database URL is not one SQLAlchemy can read (see SLACKBOT_DATABASE_URL)."
+        ) from None
+    try:
+        store = Store(url)
+    except (ArgumentError, ValueError, SQLAlchemyError, ImportError) as error:
+        raise SetupError(f"The database URL `{shown}` cannot be used: {_first_line(error)}") from None
+    try:
+        store.migrate()
+    except SQLAlchemyError as error:
+        store.close()
+        reason = _first_line(getattr(error, "orig", None) or error)
+        raise SetupError(
+            f"The database at `{shown}` could not be reached ({reason}); check SLACKBOT_DATABASE_URL "
+            "and that the database is up."
+        ) from None
+    return store
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 def build_bot(config: BotConfig, secrets: Secrets, *, clock: Callable[[], datetime] | None = None) -> Bot:
     """Wire the bot; ``clock`` lets the sandbox's tests move time instead of sleeping."""
     now = clock or (lambda: datetime.now(UTC))
@@ -171,8 +202,11 @@ def build_bot(config: BotConfig, secrets: Secrets, *, clock: Callable[[], dateti
     # The follow-up jobs' reads are shared within each run (one per branch or pull request);
     # outside a run every call goes straight to GitHub.
     reads = SharedReads(source)
-    store = Store(database_url(config, secrets))
-    store.migrate()
+    try:
+        store = open_store(database_url(config, secrets))
+    except SetupError:
+        source.close()
+        raise
     slack = build_slack_client(secrets)
     services = build_services(
         config, secrets, versions=versions, reads=reads, store=store, slack=slack, clock=now, metrics=metrics
@@ -214,6 +248,7 @@ def hotfix_policy(config: BotConfig) -> HotfixPolicy:
         allowed_users=rules.allowed_users,
         allowed_usergroups=rules.allowed_usergroups,
         main_branch=rules.main_branch,
+        team_channel=config.reminders.team_channel,
         rollout_deadlines={name: env.rollout_deadline for name, env in config.environments.items()},
     )
 

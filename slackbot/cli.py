@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -44,7 +45,8 @@ ConfigOption = Annotated[
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(message, err=True)
+    # Sentences quote what people typed escaped for Slack (`&lt;`); a terminal shows the characters.
+    typer.echo(html.unescape(message), err=True)
     return typer.Exit(code)
 
 
@@ -351,8 +353,14 @@ def demo(
     ] = None,
 ) -> None:
     """Start the sandbox (GitHub and Slack emulators, seeded repositories) and a Slack-like console."""
+    import shutil
+
     from slackbot.sandbox.demo import run_demo
 
+    if shutil.which("git") is None:
+        raise _fail(
+            "The demo keeps its repositories in git, and git is not installed here; install git first.", 2
+        )
     run_demo(directory, stdin=sys.stdin, stdout=sys.stdout)
 
 

@@ -22,7 +22,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from slackbot.bootstrap import Bot, build_scheduler, build_slack_app
 from slackbot.observability.health import Readiness, health_app
-from slackbot.slack.http import WsgiApp, bound_port, http_server, wsgi_server
+from slackbot.slack.http import WsgiApp, bound_port, http_server, serve_until, wsgi_server
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,6 @@ class Listen:
     port: int = 3000
     health_host: str = "127.0.0.1"
     health_port: int = 8080
-
-
-class _Stopping(Exception):
-    """Raised in the main thread by the signal handler, to leave the HTTP server's loop."""
 
 
 def serve(bot: Bot, listen: Listen, *, say: Callable[[str], None] = print) -> None:
@@ -89,15 +85,17 @@ def _serve_http(
     server = http_server(app, host=listen.host, port=listen.port, health=with_health)  # type: ignore[arg-type]
     say(f"Serving HTTP on http://{listen.host}:{bound_port(server)}/slack/events")
 
+    signalled: list[str] = []
+
     def leave(signum: int, _frame: FrameType | None) -> None:
+        # Only flags: an exception raised here could land inside waitress's loop, which swallows it.
+        signalled.append(signal.Signals(signum).name)
         stopping.set()
-        raise _Stopping(signal.Signals(signum).name)
 
     _on_signals(leave)
     try:
-        server.run()  # waitress shuts its request threads down (5 s at most) when the loop is left
-    except _Stopping as signalled:
-        log.info("%s: no new requests", signalled)
+        serve_until(server, stopping)
+        log.info("%s: no new requests", signalled[0] if signalled else "stopping")
         server.task_dispatcher.shutdown(timeout=int(FINISH_WITHIN))
     finally:
         server.close()

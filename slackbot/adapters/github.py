@@ -4,7 +4,11 @@ Every read is a conditional GET (``If-None-Match`` with the last ETag). GitHub a
 nothing changed, and a 304 does not count against the rate limit, so asking again is free. PyGithub
 objects only offer conditional refreshes for some resources (``update()``), and not for branches,
 so the cache sits at PyGithub's requester: PyGithub still does authentication (tokens, App
-installation tokens and their refresh), base URLs, retries and error types.
+installation tokens and their refresh), base URLs, retries and error types. Branches are read as
+their head commit (several at once: one listing of every branch), then their files at that commit,
+kept for good: a branch that has not moved costs its head's 304 and nothing else. Every request
+holds a permit of a :class:`~slackbot.adapters.github_budget.RequestBudget` (16 in flight per
+command or job run, 32 for the process).
 
 Files are read as GitHub's contents API serves them: a symbolic link to a file arrives as that
 file; a file over 1 MB arrives without its content and is fetched through the blob API (also
@@ -17,17 +21,14 @@ recent ones: when more are ahead, one more request (the first page of one commit
 from __future__ import annotations
 
 import base64
-import codecs
-import json
 import logging
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
-from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -35,6 +36,17 @@ import requests
 from github import Github, GithubException
 from github.Repository import Repository
 
+from slackbot.adapters.github_answers import (
+    commit_date,
+    comparison_of,
+    content_of,
+    decoded,
+    json_body,
+    parsed,
+    pull_info,
+)
+from slackbot.adapters.github_branches import BranchReader
+from slackbot.adapters.github_budget import RequestBudget
 from slackbot.adapters.github_errors import (
     RETRY_LOGGER,
     RetryLogThrottle,
@@ -59,6 +71,7 @@ log = logging.getLogger(__name__)
 
 _CACHE_ENTRIES = 4096
 T = TypeVar("T")
+FileAnswer = str | UnreadableFile | None
 
 
 def web_base_from_api(api_url: str) -> str:
@@ -85,6 +98,7 @@ class GitHubForge:
         web_base: str,
         max_workers: int = 48,
         metrics: Metrics | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
         self._connect = connect
         self._metrics = metrics
@@ -93,10 +107,11 @@ class GitHubForge:
         self._web_base = web_base.rstrip("/")
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="github")
         self._lock = threading.Lock()
-        self._etags: OrderedDict[str, tuple[str, Any]] = OrderedDict()
-        # Files found missing on a branch, and the head they were missing at: not asked again
-        # until the branch moves, because GitHub's 404s carry no ETag and would cost a request each.
-        self._missing: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
+        self._etags: OrderedDict[str, tuple[str, Any, str]] = OrderedDict()  # url -> ETag, body, Link
+        self._budget = budget or RequestBudget()
+        self._branches = BranchReader(
+            self._fetch, self._read_file_text, self._executor, self._budget, self.web_url
+        )
         # While a rate limit lasts PyGithub's retry logs two lines for every read: one of each will do.
         self._retry_log = RetryLogThrottle()
         logging.getLogger(RETRY_LOGGER).addFilter(self._retry_log)
@@ -123,7 +138,7 @@ class GitHubForge:
 
     def branch_head(self, repository: str, branch: str) -> CommitInfo:
         data = self._get(f"/repos/{repository}/branches/{quote(branch, safe='/')}", repository, branch)
-        return _parsed(f"the head of `{branch}` in `{repository}`", lambda: self._head(repository, data))
+        return parsed(f"the head of `{branch}` in `{repository}`", lambda: self._head(repository, data))
 
     def _head(self, repository: str, data: Any) -> CommitInfo:
         commit = data["commit"]
@@ -137,27 +152,20 @@ class GitHubForge:
             url=self.web_url(repository, commit=commit["sha"]),
         )
 
+    def scope(self) -> AbstractContextManager[None]:
+        """One command's or job run's reads: at most 16 requests of theirs in flight (32 in all)."""
+        return self._budget.scope()
+
     def read_branch(self, repository: str, branch: str, paths: Sequence[str]) -> BranchSnapshot:
-        last_head, known_missing = self._missing.get((repository, branch), ("", frozenset()))
-        head_future = self._executor.submit(self.branch_head, repository, branch)
-        file_futures = {
-            path: self._executor.submit(self._read_file_text, repository, path, branch)
-            for path in paths
-            if path not in known_missing
-        }
-        head = _result(head_future, cancel=file_futures.values())
-        files = {path: future.result() for path, future in file_futures.items()}
-        skipped = [path for path in paths if path in known_missing]
-        if skipped and head.sha != last_head:
-            # The branch moved since those files were missing: they may exist now.
-            again = {p: self._executor.submit(self._read_file_text, repository, p, branch) for p in skipped}
-            files.update({path: future.result() for path, future in again.items()})
-        else:
-            files.update(dict.fromkeys(skipped))
-        missing = frozenset(path for path, text in files.items() if text is None)
-        with self._lock:
-            self._missing[(repository, branch)] = (head.sha, missing)
-        return BranchSnapshot(repository=repository, branch=branch, head=head, files=files)
+        found = self._branches.read(repository, {branch: paths})[branch]
+        if isinstance(found, BotError):
+            raise found
+        return found
+
+    def read_branches(
+        self, repository: str, wanted: Mapping[str, Sequence[str]]
+    ) -> dict[str, BranchSnapshot | BotError]:
+        return self._branches.read(repository, wanted)
 
     def web_url(
         self,
@@ -194,7 +202,7 @@ class GitHubForge:
         url = f"/repos/{repository}/contents/{quote(path)}?ref={quote(ref, safe='')}"
         try:
             data = self._get(url, repository, ref)
-            kind, sha, content = _parsed(what, lambda: _content(data))
+            kind, sha, content = parsed(what, lambda: content_of(data))
             if kind == "symlink":
                 return UnreadableFile(
                     f"is a symbolic link to `{content}`, which is not a file in the repository"
@@ -203,13 +211,13 @@ class GitHubForge:
                 return None
             if content is None:
                 blob = self._get(f"/repos/{repository}/git/blobs/{sha}", repository, ref)
-                content = _parsed(what, lambda: str(blob["content"]))
+                content = parsed(what, lambda: str(blob["content"]))
         except NotFound:
             return None
         except TooLarge:
             return UnreadableFile("is too large for GitHub's API to serve (over 100 MB)")
-        raw = _parsed(what, lambda: base64.b64decode(content))
-        text = _decoded(raw)
+        raw = parsed(what, lambda: base64.b64decode(content))
+        text = decoded(raw)
         return text if isinstance(text, UnreadableFile) else FileText(text=text, sha=sha)
 
     # -- hot-fix writes: branches and pull requests only ------------------------------------------
@@ -243,7 +251,7 @@ class GitHubForge:
             return BranchNameBlocked(repository, branch, prefix)
         under = f"/repos/{repository}/git/matching-refs/heads/{quote(branch, safe='/')}/?per_page=100"
         refs = self._get(under, repository, branch)
-        names = _parsed(f"the branches under `{branch}/`", lambda: [str(r["ref"]) for r in refs])
+        names = parsed(f"the branches under `{branch}/`", lambda: [str(r["ref"]) for r in refs])
         inside = [n.removeprefix("refs/heads/") for n in names if n.startswith(f"refs/heads/{branch}/")]
         if inside:
             return BranchNameBlocked(repository, branch, inside[0])
@@ -255,12 +263,12 @@ class GitHubForge:
         url = f"/repos/{repository}/compare/{quote(base, safe='/')}...{quote(head, safe='/')}"
         what = f"the comparison of `{base}` and `{head}` in `{repository}`"
         data = self._get(url, repository, head)
-        comparison, listed = _parsed(what, lambda: (_comparison(data), len(data.get("commits") or [])))
+        comparison, listed = parsed(what, lambda: (comparison_of(data), len(data.get("commits") or [])))
         if comparison.ahead_by > listed:
             # GitHub lists the 250 most recent commits; pages go oldest first, so the first commit
             # of the first page of one is the oldest.
             first = self._get(f"{url}?per_page=1", repository, head)
-            oldest = _parsed(what, lambda: _commit_date(first["commits"][0]))
+            oldest = parsed(what, lambda: commit_date(first["commits"][0]))
             comparison = replace(comparison, oldest_commit_at=oldest)
         return comparison
 
@@ -269,7 +277,7 @@ class GitHubForge:
         data = self._get(
             f"/repos/{repository}/commits/{quote(ref, safe='/')}/statuses?per_page=100", repository, ref
         )
-        return _parsed(
+        return parsed(
             f"the statuses of `{ref}` in `{repository}`",
             lambda: [
                 CommitStatus(
@@ -287,11 +295,11 @@ class GitHubForge:
         url = f"/repos/{repository}/pulls?state=open&head={quote(owner + ':' + head, safe='')}&base={quote(base, safe='')}"
         pulls = self._get(url, repository, head)
         what = f"the pull requests from `{head}` into `{base}` in `{repository}`"
-        return _parsed(what, lambda: _pull_info(pulls[0]) if pulls else None)
+        return parsed(what, lambda: pull_info(pulls[0]) if pulls else None)
 
     def pull(self, repository: str, number: int) -> PullInfo:
         data = self._get(f"/repos/{repository}/pulls/{number}", repository, f"#{number}")
-        return _parsed(f"pull request #{number} in `{repository}`", lambda: _pull_info(data))
+        return parsed(f"pull request #{number} in `{repository}`", lambda: pull_info(data))
 
     def open_pull(self, repository: str, head: str, base: str, title: str, body: str) -> PullInfo:
         """Open a pull request, or return the one already open for the same head and base."""
@@ -316,7 +324,7 @@ class GitHubForge:
             ) from error
         except requests.RequestException as error:
             raise unreachable(error) from error
-        return _pull_info(created.raw_data)
+        return pull_info(created.raw_data)
 
     def commit_file(
         self, repository: str, branch: str, path: str, text: str, *, message: str, replaces: str
@@ -341,7 +349,8 @@ class GitHubForge:
     def _counted(self, method: str, success: int) -> Iterator[None]:
         """Count one write through PyGithub, by how GitHub answered it."""
         try:
-            yield
+            with self._budget.request():
+                yield
         except GithubException as error:
             self._answered(method, error.status, error.headers or {})
             raise
@@ -359,12 +368,19 @@ class GitHubForge:
         return found.text if isinstance(found, FileText) else found
 
     def _get(self, url: str, repository: str, branch: str) -> Any:
-        """A conditional GET: the cached answer on 304, the new one (and its ETag) on 200."""
+        return self._fetch(url, repository, branch)[0]
+
+    def _fetch(self, url: str, repository: str, branch: str) -> tuple[Any, str]:
+        """A conditional GET: the cached answer on 304, the new one (and its ETag) on 200; with
+        its ``Link`` header (pages)."""
         with self._lock:
             cached = self._etags.get(url)
         headers = {"If-None-Match": cached[0]} if cached else {}
         try:
-            status, response_headers, body = self._github().requester.requestJson("GET", url, headers=headers)
+            with self._budget.request():
+                status, response_headers, body = self._github().requester.requestJson(
+                    "GET", url, headers=headers
+                )
         except GithubException as error:  # PyGithub's retry gives up on long rate-limit waits this way
             self._answered("GET", error.status, error.headers or {})
             raise translate(error, repository, branch) from error
@@ -374,106 +390,17 @@ class GitHubForge:
         if status == 304 and cached:
             with self._lock:
                 self._etags.move_to_end(url)
-            return cached[1]
-        data = _json(body)
+            return cached[1], cached[2]
+        data = json_body(body)
         if status >= 400:
             raise translate(
                 self._github().requester.createException(status, response_headers, data), repository, branch
             )
-        etag = response_headers.get("etag")
+        etag, link = response_headers.get("etag"), response_headers.get("link", "")
         if etag:
             with self._lock:
-                self._etags[url] = (etag, data)
+                self._etags[url] = (etag, data, link)
                 self._etags.move_to_end(url)
                 while len(self._etags) > _CACHE_ENTRIES:
                     self._etags.popitem(last=False)
-        return data
-
-
-def _parsed(what: str, parse: Callable[[], T]) -> T:
-    """An answer read into the bot's terms; one it cannot read is a sentence naming what was asked."""
-    try:
-        return parse()
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
-        log.warning("GitHub's answer for %s could not be read: %r", what, error)
-        raise Unavailable(
-            f"GitHub answered for {what} in a form I cannot read; try again in a minute."
-        ) from error
-
-
-def _pull_info(data: dict[str, Any]) -> PullInfo:
-    return PullInfo(
-        number=data["number"],
-        url=data["html_url"],
-        state=data["state"],
-        merged=bool(data.get("merged") or data.get("merged_at")),
-        head=data["head"]["ref"],
-        base=data["base"]["ref"],
-        title=data.get("title") or "",
-        merge_sha=data.get("merge_commit_sha") if data.get("merged") or data.get("merged_at") else None,
-        merged_at=_datetime(data.get("merged_at")),
-        mergeable=data.get("mergeable"),
-    )
-
-
-def _comparison(data: Any) -> Comparison:
-    merge_base = (data.get("merge_base_commit") or {}).get("sha")
-    commits = data.get("commits") or []
-    return Comparison(
-        status=data["status"],
-        ahead_by=data["ahead_by"],
-        behind_by=data["behind_by"],
-        merge_base=merge_base,
-        oldest_commit_at=_commit_date(commits[0]) if commits else None,
-    )
-
-
-def _commit_date(commit: Any) -> datetime | None:
-    return _datetime(((commit.get("commit") or {}).get("author") or {}).get("date"))
-
-
-def _content(data: Any) -> tuple[str, str, str | None]:
-    """(type, sha, content) of a contents answer: for a file its base64 content (None when GitHub
-    left it out, over 1 MB), for a symbolic link its target."""
-    if not isinstance(data, dict):  # a folder's listing
-        return "dir", "", None
-    kind = str(data["type"])
-    if kind == "symlink":
-        return kind, str(data["sha"]), str(data["target"])
-    if kind != "file":
-        return kind, str(data["sha"]), None
-    content = None if data.get("encoding") == "none" else str(data["content"])
-    return kind, str(data["sha"]), content
-
-
-def _decoded(raw: bytes) -> str | UnreadableFile:
-    """A file's bytes as text; the bot reads and writes UTF-8 only, as Flux and kustomize do."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return UnreadableFile("is UTF-16 text, not UTF-8; save it as UTF-8")
-        return UnreadableFile(
-            f"is not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start}: Latin-1, "
-            "perhaps); save it as UTF-8"
-        )
-
-
-def _datetime(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
-
-
-def _json(body: str) -> Any:
-    try:
-        return json.loads(body) if body else {}
-    except ValueError:
-        return {"message": body[:200]}
-
-
-def _result(future: Future[CommitInfo], *, cancel: Any) -> CommitInfo:
-    try:
-        return future.result()
-    except Exception:
-        for other in cancel:
-            other.cancel()
-        raise
+        return data, link

@@ -9,18 +9,21 @@ something to say). ``unreachable`` does the same for requests that never got an 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
-from github import GithubException, RateLimitExceededException, UnknownObjectException
+from github import GithubException, GithubRetry, RateLimitExceededException, UnknownObjectException
+from urllib3 import BaseHTTPResponse
+from urllib3.util.retry import Retry
 
-from slackbot.domain.errors import NotFound, NotPermitted, Unavailable
+from slackbot.domain.errors import NotFound, NotPermitted, Unanswered, Unavailable
 
 RETRY_LOGGER = "github.GithubRetry"  # PyGithub's GithubRetry logs here
 _BRANCH_MISSING = re.compile(r"Branch not found|Branch .+ not found|No commit found for the ref .*")
@@ -39,8 +42,29 @@ def unreachable(error: requests.RequestException) -> Unavailable:
                 f"GitHub's rate limit is holding the bot back (HTTP {code}, still refused after "
                 "waiting and retrying); try again in a minute."
             )
-        return Unavailable(f"GitHub is having trouble (HTTP {code}); try again in a minute.")
-    return Unavailable(f"GitHub could not be reached ({type(error).__name__}); try again shortly.")
+        return Unanswered(f"GitHub is having trouble (HTTP {code}); try again in a minute.")
+    return Unanswered(f"GitHub could not be reached ({type(error).__name__}); try again shortly.")
+
+
+class PatientRetry(GithubRetry):
+    """PyGithub's retry, except that a 403 or 429 whose ``Retry-After`` is longer than the bot waits
+    is answered at once with GitHub's refusal (headers included, so the sentence can say when to
+    come back) instead of retried until the retries run out."""
+
+    def increment(self, *args: Any, **kwargs: Any) -> Retry:  # type: ignore[override]
+        response = kwargs.get("response", args[2] if len(args) > 2 else None)
+        if isinstance(response, BaseHTTPResponse) and response.status in (403, 429):
+            after = str(response.headers.get("Retry-After") or "")
+            if after.isdigit() and int(after) > (self.max_rate_limit_wait or 0):
+                raise GithubException(response.status, _json_body(response), dict(response.headers))
+        return super().increment(*args, **kwargs)
+
+
+def _json_body(response: BaseHTTPResponse) -> Any:
+    try:
+        return json.loads(response.data or b"{}")
+    except ValueError:
+        return {"message": "rate limit (Retry-After)"}
 
 
 def message_of(error: GithubException) -> str:
@@ -84,7 +108,7 @@ def translate(  # noqa: PLR0911
             f"GitHub refused access to `{repository}` (403); the bot's token lacks permission there."
         )
     if error.status >= 500:
-        return Unavailable(f"GitHub is having trouble (HTTP {error.status}); try again in a minute.")
+        return Unanswered(f"GitHub is having trouble (HTTP {error.status}); try again in a minute.")
     return Unavailable(f"GitHub answered HTTP {error.status}: {text or 'no message'}.")
 
 
@@ -101,8 +125,12 @@ def _rate_limit_sentence(headers: dict[str, Any] | None, repository: str, writin
     """The rate limit, when it lets the bot go on (once), and what could not be done."""
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     reset = str(headers.get("x-ratelimit-reset") or "")
-    if "retry-after" in headers:
-        limit, when = "GitHub's rate limit is holding the bot back", f"for {headers['retry-after']} s"
+    after = str(headers.get("retry-after") or "")
+    if after.isdigit():
+        until = datetime.now(UTC) + timedelta(seconds=int(after))
+        limit, when = "GitHub's rate limit is holding the bot back", f"until {until:%H:%M} UTC ({after} s)"
+    elif "retry-after" in headers:
+        limit, when = "GitHub's rate limit is holding the bot back", f"for {headers['retry-after']}"
     elif reset.isdigit():
         limit, when = (
             "GitHub's rate limit is used up",

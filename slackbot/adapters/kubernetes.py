@@ -1,63 +1,82 @@
-"""Flux's view of one cluster, read through the official ``kubernetes`` client.
+"""Flux's view of one cluster, read through ``lightkube`` (a small Kubernetes client).
 
 :class:`KubernetesFluxProbe` reads a component's Flux ``Kustomization`` (kustomize.toolkit.fluxcd.io)
 and the source it points at (normally a ``GitRepository`` of the same name, source.toolkit.fluxcd.io)
 and turns them into a :class:`~slackbot.domain.rollout.FluxObservation`. It can also ask Flux to
 reconcile at once, as ``flux reconcile kustomization NAME --with-source`` does (an ExternalArtifact
 is written by some other controller, which the flux CLI will not reconcile either: then only the
-Kustomization is annotated).
+Kustomization is annotated). Which kinds and versions Flux serves, and how a source's revisions name
+a commit, is :mod:`slackbot.adapters.kubernetes_sources`.
 
 Decisions worth knowing:
 
-* One probe per cluster. Each builds its own ``ApiClient`` from a fresh ``Configuration`` (never the
-  client's global default), lazily on first use, so one process can watch several clusters and a
-  probe that is never used costs nothing.
-* Versions: ``v1`` first, then ``v1beta2`` (older Flux; Flux 2.8 serves only ``v1``). A 404 whose
-  Status names the object means "no such object" under a version the server serves; any other 404
-  means the version is not served. The version that answered is remembered per kind for the next
-  call (kinds differ: before Flux 2.6 an OCIRepository is served only as ``v1beta2`` while a
-  GitRepository is ``v1``).
+* One probe per cluster. Each builds its own lightkube ``Client`` from its own kubeconfig context
+  (or the in-cluster service account), lazily on first use, so one process can watch several
+  clusters and a probe that is never used costs nothing. Nothing process-wide is configured: the
+  Flux kinds are lightkube generic resources defined once, at import, from constants; no discovery
+  request is made (the paths are built from group, version and plural).
+* Kubeconfig: ``kubeconfig`` if given, else ``KUBECONFIG`` (several files separated by ``:`` are
+  merged as kubectl does: the first file to name a cluster, user or context wins), else
+  ``~/.kube/config``; read at first use. The bot never writes it. The API server is reached
+  directly: ``HTTPS_PROXY`` and the like are not for it (``trust_env=False``).
+* Versions: ``v1`` first, then ``v1beta2``. A 404 whose Status names the object means "no such
+  object" under a version the server serves; any other 404 means the version is not served. The
+  version that answered is remembered per kind for the next call.
 * The source is the one the Kustomization's ``spec.sourceRef`` names (same namespace unless given),
-  else a GitRepository named like the Kustomization. Every kind the v1 Kustomization CRD allows is
-  read from source.toolkit.fluxcd.io: GitRepository (``gitrepositories``), OCIRepository
-  (``ocirepositories``), Bucket (``buckets``), each ``v1`` or ``v1beta2``, and ExternalArtifact
-  (``externalartifacts``, ``v1`` only, Flux 2.7+). A missing source gives ``source_revision=None``,
-  not an error: the Kustomization's Ready message says what is wrong.
-* Commits: a GitRepository's revisions (``main@sha1:<sha>``) name the commit. Any other source's
-  revision is an artifact digest (``latest@sha256:<digest>``); its commit is the artifact's origin
-  revision (the ``org.opencontainers.image.revision`` metadata, which kustomize-controller copies to
-  ``status.lastAppliedOriginRevision``). An applied artifact without one, as a Bucket's always is,
-  is :class:`NotFound` with one sentence saying the bot can't tell which commit it runs.
+  else a GitRepository named like the Kustomization. A missing source gives ``source_revision=None``,
+  not an error: the Kustomization's Ready message says what is wrong. An applied artifact whose
+  metadata names no commit, as a Bucket's never does, is :class:`NotFound` with one sentence saying
+  the bot can't tell which commit it runs.
 * Ready: the Kustomization's ``Ready`` condition: "True" -> True, "False" -> False, anything else
   (Unknown, absent) -> None. ``Reconciling=True`` makes it None (an apply is in progress), except
   with reason ``ProgressingWithRetry`` and Ready False: Flux documents that state as "failing and
   retrying", so it stays a failure.
-* Errors become one sentence: :class:`Unavailable` for a cluster that cannot be reached, answers
-  5xx or refuses the bot (401/403, naming the RBAC it needs); :class:`NotFound` for a missing
-  Kustomization, or one whose applied revision names no commit.
+* Errors become one sentence: :class:`Unavailable` for a cluster that cannot be reached (one quick
+  retry of a refused connection, none of a read), answers 5xx or refuses the bot (401/403, naming
+  the RBAC it needs); :class:`NotFound` for a missing Kustomization, or one whose applied revision
+  names no commit.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
-from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-import urllib3
-from kubernetes import client as kube_client
-from kubernetes import config as _kube_config
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
+import httpx2
+from lightkube import Client
+from lightkube.config.kubeconfig import KubeConfig, SingleConfig
+from lightkube.config.models import User
+from lightkube.core.exceptions import ConfigError
+from lightkube.generic_resource import GenericNamespacedResource, create_namespaced_resource
+from lightkube.types import PatchType
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
+from slackbot.adapters.kubernetes_sources import (
+    FLUX_VERSIONS,
+    KUSTOMIZATION,
+    KUSTOMIZE_GROUP,
+    ORIGIN_REVISION,
+    RECONCILE_ANNOTATION,
+    SOURCE_GROUP,
+    SOURCE_KINDS,
+    FluxKind,
+    SourceRef,
+    commits,
+    mapping,
+    source_ref,
+    text,
+)
 from slackbot.domain.errors import NotFound, Unavailable
 from slackbot.domain.followup import RolloutTarget
-from slackbot.domain.rollout import FluxObservation, revision_sha
+from slackbot.domain.rollout import FluxObservation
 
 __all__ = [
+    "FLUX_VERSIONS",
     "KUSTOMIZE_GROUP",
     "ORIGIN_REVISION",
     "RECONCILE_ANNOTATION",
@@ -69,46 +88,20 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# The config loaders are untyped (in some client versions the whole package is): used through Any.
-kube_config: Any = _kube_config
-
-SOURCE_GROUP = "source.toolkit.fluxcd.io"
-KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
-FLUX_VERSIONS: tuple[str, ...] = ("v1", "v1beta2")
-RECONCILE_ANNOTATION = "reconcile.fluxcd.io/requestedAt"
-ORIGIN_REVISION = "org.opencontainers.image.revision"  # an artifact's metadata: the commit it was built from
-MERGE_PATCH = "application/merge-patch+json"
-
-
-@dataclass(frozen=True)
-class SourceKind:
-    """How to read one kind of source a Kustomization can point at (all in source.toolkit.fluxcd.io)."""
-
-    plural: str
-    versions: tuple[str, ...]  # the versions source-controller has served it under, newest first
-    git: bool = False  # its revisions name a git commit (``main@sha1:<sha>``), not an artifact digest
-    reconcilable: bool = True  # source-controller acts on reconcile.fluxcd.io/requestedAt
-
-
-# spec.sourceRef.kind -> how to read it: every kind the v1 Kustomization CRD allows
-# (kustomize-controller config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml). OCIRepository
-# is v1 from Flux 2.6, Bucket from 2.4; ExternalArtifact exists from 2.7, only as v1.
-SOURCE_KINDS: dict[str, SourceKind] = {
-    "GitRepository": SourceKind("gitrepositories", FLUX_VERSIONS, git=True),
-    "OCIRepository": SourceKind("ocirepositories", FLUX_VERSIONS),
-    "Bucket": SourceKind("buckets", FLUX_VERSIONS),
-    "ExternalArtifact": SourceKind("externalartifacts", ("v1",), reconcilable=False),
+Resource = type[GenericNamespacedResource]
+# (group, plural, version) -> the lightkube resource for it: every Flux kind under every version it has had.
+_RESOURCES: dict[tuple[str, str, str], Resource] = {
+    (kind.group, kind.plural, version): create_namespaced_resource(
+        kind.group, version, kind.kind, kind.plural
+    )
+    for kind in (KUSTOMIZATION, *SOURCE_KINDS.values())
+    for version in kind.versions
 }
-
-
-@dataclass(frozen=True)
-class _SourceRef:
-    kind: str
-    namespace: str
-    name: str
-
-    def shown(self) -> tuple[str, str, str]:
-        return self.kind, self.namespace, self.name
+# Files a kubeconfig entry may name, resolved against the kubeconfig that names them.
+_FILE_FIELDS = {
+    "cluster": ("certificate-authority",),
+    "user": ("client-certificate", "client-key", "tokenFile"),
+}
 
 
 class _Missing(Exception):
@@ -132,8 +125,7 @@ class KubernetesFluxProbe:
         self._timeout = request_timeout
         self._label = "in-cluster" if in_cluster else (kube_context or "current-context")
         self._lock = threading.Lock()
-        self._api_client: Any = None
-        self._api: Any = None
+        self._client: Client | None = None
         self._versions: dict[tuple[str, str], str] = {}  # (group, plural) -> the version that answered
 
     # -- the probe ---------------------------------------------------------------------------------
@@ -141,16 +133,16 @@ class KubernetesFluxProbe:
     def observe(self, name: str, namespace: str) -> FluxObservation:
         """What Flux in this cluster says about Kustomization ``name`` and its source."""
         kustomization, api_version = self._kustomization(name, namespace)
-        ref = _source_ref(kustomization, name, namespace)
-        status = _mapping(kustomization.get("status"))
-        commits = _commits(SOURCE_KINDS.get(ref.kind), status, self._artifact(ref))
-        if commits is None:
-            raise NotFound(self._no_commit(name, ref, _text(status.get("lastAppliedRevision"))))
+        ref = source_ref(kustomization, name, namespace)
+        status = mapping(kustomization.get("status"))
+        found = commits(SOURCE_KINDS.get(ref.kind), status, self._artifact(ref))
+        if found is None:
+            raise NotFound(self._no_commit(name, ref, text(status.get("lastAppliedRevision"))))
         ready, reason, message = _readiness(status)
         return FluxObservation(
-            source_revision=commits[0],
-            applied_revision=commits[1],
-            attempted_revision=commits[2],
+            source_revision=found[0],
+            applied_revision=found[1],
+            attempted_revision=found[2],
             ready=ready,
             reason=reason,
             message=message,
@@ -166,17 +158,17 @@ class KubernetesFluxProbe:
         """
         body = {"metadata": {"annotations": {RECONCILE_ANNOTATION: at.isoformat()}}}
         kustomization, _ = self._kustomization(name, namespace)
-        ref = _source_ref(kustomization, name, namespace)
+        ref = source_ref(kustomization, name, namespace)
         kind = SOURCE_KINDS.get(ref.kind)
         if kind is None or not kind.reconcilable:
             log.info("%s %s/%s on %s: not reconciled on request by Flux", *ref.shown(), self._where())
         else:
             try:
-                self._patch(SOURCE_GROUP, kind.plural, ref.namespace, ref.name, body, kind.versions)
+                self._call(kind, ref.namespace, ref.name, "patch", body)
             except _Missing:
                 log.info("no %s %s/%s to annotate on %s", kind.plural, ref.namespace, ref.name, self._where())
         try:
-            self._patch(KUSTOMIZE_GROUP, "kustomizations", namespace, name, body, FLUX_VERSIONS)
+            self._call(KUSTOMIZATION, namespace, name, "patch", body)
         except _Missing:
             raise NotFound(
                 f"no Flux Kustomization `{name}` in namespace `{namespace}` on {self._where()}"
@@ -184,35 +176,35 @@ class KubernetesFluxProbe:
 
     def close(self) -> None:
         with self._lock:
-            api_client, self._api_client, self._api = self._api_client, None, None
-        if api_client is not None:
-            api_client.close()
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
-    # -- talking to the API server -----------------------------------------------------------------
+    # -- reading Flux objects ----------------------------------------------------------------------
 
     def _kustomization(self, name: str, namespace: str) -> tuple[dict[str, Any], str]:
         """The Kustomization and the API version that served it; NotFound when there is none."""
         try:
-            return self._get(KUSTOMIZE_GROUP, "kustomizations", namespace, name, "get", FLUX_VERSIONS)
+            return self._call(KUSTOMIZATION, namespace, name, "get")
         except _Missing:
             raise NotFound(
                 f"no Flux Kustomization `{name}` in namespace `{namespace}` on {self._where()}"
             ) from None
 
-    def _artifact(self, ref: _SourceRef) -> dict[str, Any]:
+    def _artifact(self, ref: SourceRef) -> dict[str, Any]:
         """The source's ``status.artifact``: {} when it has none, does not exist or can't be read."""
         kind = SOURCE_KINDS.get(ref.kind)
         if kind is None:
             log.info("%s %s/%s on %s: a kind of source the bot can't read", *ref.shown(), self._where())
             return {}
         try:
-            found, _ = self._get(SOURCE_GROUP, kind.plural, ref.namespace, ref.name, "get", kind.versions)
+            found, _ = self._call(kind, ref.namespace, ref.name, "get")
         except _Missing:
             log.info("no %s %s/%s on %s", kind.plural, ref.namespace, ref.name, self._where())
             return {}
-        return _mapping(_mapping(found.get("status")).get("artifact"))
+        return mapping(mapping(found.get("status")).get("artifact"))
 
-    def _no_commit(self, name: str, ref: _SourceRef, applied: str | None) -> str:
+    def _no_commit(self, name: str, ref: SourceRef, applied: str | None) -> str:
         """The one sentence for a Kustomization whose applied revision names no git commit."""
         if ref.kind not in SOURCE_KINDS:
             return (
@@ -228,101 +220,89 @@ class KubernetesFluxProbe:
     def _where(self) -> str:
         return "this cluster (in-cluster config)" if self._in_cluster else f"the {self._label} cluster"
 
-    def _custom_objects(self) -> Any:
+    # -- talking to the API server -----------------------------------------------------------------
+
+    def _lightkube(self) -> Client:
         with self._lock:
-            if self._api is None:
-                self._api_client = self._build_client()
-                self._api = kube_client.CustomObjectsApi(self._api_client)
-            return self._api
+            if self._client is None:
+                self._client = self._build_client()
+            return self._client
 
-    def _build_client(self) -> Any:
-        configuration = kube_client.Configuration()  # a fresh one: the global default stays untouched
+    def _build_client(self) -> Client:
         try:
-            if self._in_cluster:
-                kube_config.load_incluster_config(client_configuration=configuration)
-            else:
-                # Read at first use (the client reads KUBECONFIG once, when it is imported).
-                path = self._kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
-                if self._context is None:
-                    _, active = kube_config.list_kube_config_contexts(config_file=path)
-                    self._label = str(active.get("name") or self._label)
-                kube_config.load_kube_config(
-                    config_file=path,
-                    context=self._context,
-                    client_configuration=configuration,
-                    persist_config=False,  # never write refreshed credentials into someone's kubeconfig
-                )
-        except (ConfigException, OSError, ValueError, TypeError, KeyError) as error:
-            raise Unavailable(
-                f"can't reach {self._where()}: its configuration can't be used ({error})"
-            ) from None
-        # One quick retry of a failed connection, no retried reads: a dead cluster answers fast.
-        configuration.retries = urllib3.util.Retry(total=1, connect=1, read=0, redirect=0, status=0)
-        return kube_client.ApiClient(configuration=configuration)
+            config = self._config()
+            # The pool is this probe's own; environment proxies are not for the cluster.
+            return Client(config, timeout=httpx2.Timeout(self._timeout), trust_env=False)
+        except (ConfigError, OSError, ValueError, TypeError, KeyError, YAMLError) as error:
+            raise self._unusable(error) from None
 
-    def _versions_to_try(self, group: str, plural: str, versions: tuple[str, ...]) -> list[str]:
-        known = self._versions.get((group, plural))
-        return [known, *(v for v in versions if v != known)] if known else list(versions)
+    def _config(self) -> SingleConfig:
+        if self._in_cluster:
+            if not (os.environ.get("KUBERNETES_SERVICE_HOST") and os.environ.get("KUBERNETES_SERVICE_PORT")):
+                raise ConfigError("KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set")
+            single = KubeConfig.from_service_account().get()
+        else:
+            path = self._kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+            single = _read_kubeconfig(path).get(self._context)
+            if single is not None and self._context is None:
+                self._label = single.context_name
+        if single is None:
+            raise ConfigError("it names no current context")
+        # A context without a user sends no credentials (lightkube insists on a user entry).
+        return single if single.user is not None else single._replace(user=User())
 
-    def _get(  # noqa: PLR0917 - the custom-objects API's own path parts, in its order
-        self, group: str, plural: str, namespace: str, name: str, verb: str, versions: tuple[str, ...]
+    def _unusable(self, error: BaseException) -> Unavailable:
+        return Unavailable(f"can't reach {self._where()}: its configuration can't be used ({error})")
+
+    def _versions_to_try(self, kind: FluxKind) -> list[str]:
+        known = self._versions.get((kind.group, kind.plural))
+        return [known, *(v for v in kind.versions if v != known)] if known else list(kind.versions)
+
+    def _call(
+        self, kind: FluxKind, namespace: str, name: str, verb: str, patch: dict[str, Any] | None = None
     ) -> tuple[dict[str, Any], str]:
-        """The object and the version that served it; _Missing when no version has it."""
-        api = self._custom_objects()
-        for version in self._versions_to_try(group, plural, versions):
+        """Get (or merge-patch) the object: it and the version that served it; _Missing when no
+        version has it."""
+        client = self._lightkube()
+        for version in self._versions_to_try(kind):
+            resource = _RESOURCES[kind.group, kind.plural, version]
             try:
-                found = api.get_namespaced_custom_object(
-                    group, version, namespace, plural, name, _request_timeout=self._timeout
-                )
-            except ApiException as error:
-                if error.status == 404:
-                    if _names_object(error, name):  # served version, no such object
-                        self._versions[group, plural] = version
+                found = self._send(client, resource, namespace, name, patch)
+            except httpx2.HTTPStatusError as error:  # lightkube's ApiError for a Status, or a bare answer
+                if error.response.status_code == 404:
+                    if _names_object(error.response, name):  # a served version, no such object
+                        self._versions[kind.group, kind.plural] = version
                         raise _Missing from None
                     continue  # this version is not served here: try the next one
-                raise self._api_error(error, verb) from None
-            except (urllib3.exceptions.HTTPError, OSError) as error:
-                raise Unavailable(f"can't reach {self._where()}: {_reason(error)}") from None
-            self._versions[group, plural] = version
-            return (found if isinstance(found, dict) else {}), version
+                raise self._api_error(error.response, verb) from None
+            self._versions[kind.group, kind.plural] = version
+            return (dict(found) if isinstance(found, dict) else {}), version
         raise _Missing
 
-    def _patch(  # noqa: PLR0917 - as _get
-        self,
-        group: str,
-        plural: str,
-        namespace: str,
-        name: str,
-        body: dict[str, Any],
-        versions: tuple[str, ...],
-    ) -> None:
-        api = self._custom_objects()
-        for version in self._versions_to_try(group, plural, versions):
+    def _send(
+        self, client: Client, resource: Resource, namespace: str, name: str, patch: dict[str, Any] | None
+    ) -> object:
+        try:
             try:
-                api.patch_namespaced_custom_object(
-                    group,
-                    version,
-                    namespace,
-                    plural,
-                    name,
-                    body,
-                    _content_type=MERGE_PATCH,
-                    _request_timeout=self._timeout,
-                )
-            except ApiException as error:
-                if error.status == 404:
-                    if _names_object(error, name):
-                        raise _Missing from None
-                    continue
-                raise self._api_error(error, "patch") from None
-            except (urllib3.exceptions.HTTPError, OSError) as error:
-                raise Unavailable(f"can't reach {self._where()}: {_reason(error)}") from None
-            self._versions[group, plural] = version
-            return
-        raise _Missing
+                return _request(client, resource, namespace, name, patch)
+            except httpx2.ConnectError:
+                # One quick retry of a failed connection, no retried reads: a dead cluster answers fast.
+                return _request(client, resource, namespace, name, patch)
+        except KeyError as error:
+            # lightkube reads the Content-Type of an error answer; one without it (a proxy's 502, say)
+            # fails there: the answer's own error is what happened.
+            if isinstance(error.__context__, httpx2.HTTPStatusError):
+                raise error.__context__ from None
+            raise
+        except ConfigError as error:  # an exec credential plugin that failed
+            raise self._unusable(error) from None
+        except (httpx2.RequestError, httpx2.InvalidURL, OSError) as error:
+            raise Unavailable(f"can't reach {self._where()}: {_reason(error)}") from None
+        except ValueError as error:  # an answer that is not JSON
+            raise Unavailable(f"can't reach {self._where()}: its answer can't be read ({error})") from None
 
-    def _api_error(self, error: ApiException, verb: str) -> Unavailable:
-        status = int(error.status or 0)
+    def _api_error(self, response: httpx2.Response, verb: str) -> Unavailable:
+        status = response.status_code
         if status == 401:
             return Unavailable(
                 f"{self._where()} refused the bot (401): its credentials were not accepted; "
@@ -333,23 +313,58 @@ class KubernetesFluxProbe:
                 f"{self._where()} refused the bot (403): it needs {verb} on gitrepositories "
                 "and kustomizations"
             )
-        detail = _status_message(error) or f"{status} {error.reason or ''}".strip()
-        if status == 0:
-            detail = str(error.reason or error)
-        elif not detail.startswith(str(status)):
+        detail = str(_status_body(response).get("message") or "") or f"{status} {response.reason_phrase}"
+        if not detail.startswith(str(status)):
             detail = f"{status} {detail}"
-        return Unavailable(f"can't reach {self._where()}: {detail}")
+        return Unavailable(f"can't reach {self._where()}: {detail.strip()}")
 
 
-# -- reading Flux objects ----------------------------------------------------------------------------
+def _request(
+    client: Client, resource: Resource, namespace: str, name: str, patch: dict[str, Any] | None
+) -> object:
+    if patch is None:
+        return client.get(resource, name, namespace=namespace)
+    return client.patch(resource, name, patch, namespace=namespace, patch_type=PatchType.MERGE)
 
 
-def _mapping(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+# -- kubeconfig --------------------------------------------------------------------------------------
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+def _read_kubeconfig(spec: str) -> KubeConfig:
+    """The kubeconfig at ``spec``: one path, or several separated by ``os.pathsep``, merged as kubectl
+    merges KUBECONFIG (missing files are skipped, the first file to name an entry or a current context
+    wins, relative file names are relative to the file naming them)."""
+    paths = [Path(part).expanduser() for part in spec.split(os.pathsep) if part]
+    merged: dict[str, list[dict[str, Any]]] = {"clusters": [], "contexts": [], "users": []}
+    current: str | None = None
+    seen: set[tuple[str, object]] = set()
+    files = [p for p in paths if p.is_file()]
+    if not files:
+        raise ConfigError(f"no kubeconfig file at {spec}")
+    for path in files:
+        document = mapping(YAML(typ="safe").load(path.read_text(encoding="utf-8")))
+        current = current or text(document.get("current-context"))
+        for section, entries in merged.items():
+            for entry in document.get(section) or []:
+                if isinstance(entry, dict) and (section, entry.get("name")) not in seen:
+                    seen.add((section, entry.get("name")))
+                    entries.append(_absolute(entry, path.parent))
+    return KubeConfig.from_dict({**merged, "current-context": current}, fname=files[0])
+
+
+def _absolute(entry: dict[str, Any], directory: Path) -> dict[str, Any]:
+    """A kubeconfig entry whose relative file names are resolved against its own file's directory."""
+    for key, fields in _FILE_FIELDS.items():
+        body = entry.get(key)
+        if isinstance(body, dict):
+            for field in fields:
+                value = body.get(field)
+                if isinstance(value, str) and value and not Path(value).is_absolute():
+                    body[field] = str(directory / value)
+    return entry
+
+
+# -- answers -----------------------------------------------------------------------------------------
 
 
 def _conditions(status: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -378,68 +393,23 @@ def _readiness(status: dict[str, Any]) -> tuple[bool | None, str, str]:
     return None, reason, message
 
 
-def _source_ref(kustomization: dict[str, Any], name: str, namespace: str) -> _SourceRef:
-    """The source the Kustomization's ``spec.sourceRef`` names; a GitRepository of its name if none."""
-    ref = _mapping(_mapping(kustomization.get("spec")).get("sourceRef"))
-    return _SourceRef(
-        str(ref.get("kind") or "GitRepository"),
-        str(ref.get("namespace") or namespace),
-        str(ref.get("name") or name),
-    )
-
-
-def _commits(
-    kind: SourceKind | None, status: dict[str, Any], artifact: dict[str, Any]
-) -> tuple[str | None, str | None, str | None] | None:
-    """The (source, applied, attempted) commits; None when an artifact was applied but nothing says
-    which commit it was built from.
-
-    A git source's revisions name the commit. Any other's are artifact digests: the commit is the
-    origin revision, which kustomize-controller (1.5+) keeps as ``lastAppliedOriginRevision``; the
-    source's own artifact carries it too, so an applied or attempted revision equal to the source's
-    current one has that artifact's origin. (There is no origin for the last attempt in the status.)
-    """
-    applied = _text(status.get("lastAppliedRevision"))
-    attempted = _text(status.get("lastAttemptedRevision"))
-    current = _text(artifact.get("revision"))
-    if kind is not None and kind.git:
-        return revision_sha(current), revision_sha(applied), revision_sha(attempted)
-    origin = revision_sha(_text(_mapping(artifact.get("metadata")).get(ORIGIN_REVISION)))
-    applied_origin = revision_sha(_text(status.get("lastAppliedOriginRevision")))
-    if applied_origin is None and applied is not None and applied == current:
-        applied_origin = origin
-    if applied is not None and applied_origin is None and origin is None:
-        return None
-    return origin, applied_origin, origin if attempted is not None and attempted == current else None
-
-
-# -- errors ------------------------------------------------------------------------------------------
-
-
-def _status_body(error: ApiException) -> dict[str, Any]:
+def _status_body(response: httpx2.Response) -> dict[str, Any]:
     try:
-        body = json.loads(error.body or "")
-    except (TypeError, ValueError):
+        return mapping(response.json())
+    except ValueError:
         return {}
-    return body if isinstance(body, dict) else {}
 
 
-def _names_object(error: ApiException, name: str) -> bool:
+def _names_object(response: httpx2.Response, name: str) -> bool:
     """Whether a 404 says "this object does not exist" (rather than "this version is not served")."""
-    details = _mapping(_status_body(error).get("details"))
-    return details.get("name") == name
-
-
-def _status_message(error: ApiException) -> str:
-    return str(_status_body(error).get("message") or "")
+    return mapping(_status_body(response).get("details")).get("name") == name
 
 
 def _reason(error: BaseException) -> str:
-    inner = getattr(error, "reason", None)  # MaxRetryError wraps the connection error
-    text = str(inner or error)
+    text = str(error) or type(error).__name__
     if "Connection refused" in text:
         return "connection refused"
-    if "timed out" in text.lower():
+    if "timed out" in text.lower() or isinstance(error, httpx2.TimeoutException):
         return "timed out"
     return text
 

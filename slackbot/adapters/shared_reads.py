@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import TypeVar, cast
 
 from slackbot.domain.errors import BotError
@@ -47,7 +47,8 @@ class SharedReads:
             return
         self._local.memo = {}
         try:
-            yield
+            with self.forge.scope():  # the run's requests share one in-flight limit
+                yield
         finally:
             self._local.memo = None
 
@@ -84,6 +85,17 @@ class SharedReads:
             ("read_branch", repository, branch, tuple(paths)),
             lambda: self.forge.read_branch(repository, branch, paths),
         )
+
+    def read_branches(
+        self, repository: str, wanted: Mapping[str, Sequence[str]]
+    ) -> Mapping[str, BranchSnapshot | BotError]:
+        key = tuple((branch, tuple(paths)) for branch, paths in wanted.items())
+        return self._read(
+            ("read_branches", repository, key), lambda: self.forge.read_branches(repository, wanted)
+        )
+
+    def scope(self) -> AbstractContextManager[None]:
+        return self.forge.scope()
 
     def branch_head(self, repository: str, branch: str) -> CommitInfo:
         return self._read(

@@ -56,7 +56,7 @@ class SlackThreads:
 
     def open_thread(self, view: ThreadView) -> str:
         hotfix = view.hotfix
-        found = self._find_thread(hotfix)
+        found = self.find_thread(hotfix)
         if found:
             return found
         message = thread_message(view)
@@ -126,7 +126,7 @@ class SlackThreads:
             self._permalinks[key] = str(response["permalink"])
         return self._permalinks[key]
 
-    def _find_thread(self, hotfix: Hotfix) -> str | None:
+    def find_thread(self, hotfix: Hotfix) -> str | None:
         cursor = None
         for _ in range(_HISTORY_PAGES):
             response = _slack_call(
@@ -207,6 +207,9 @@ class NoThreads:
 
     def open_thread(self, view: ThreadView) -> str:
         return ""
+
+    def find_thread(self, hotfix: Hotfix) -> str | None:
+        return None
 
     def update_thread(self, view: ThreadView) -> None:
         return None

@@ -15,6 +15,14 @@ class Unavailable(BotError):
     """An outside system (GitHub, a cluster) did not answer usefully; trying again later may work."""
 
 
+class Unanswered(Unavailable):
+    """No usable answer came (a dropped connection, a timeout, a 5xx): a write may have been applied."""
+
+
+class Unconfirmed(Unanswered):
+    """A write's answer was lost and reading back what it did failed too: whether it happened is unknown."""
+
+
 class UsageError(BotError):
     """The command was typed in a way the bot does not understand."""
 

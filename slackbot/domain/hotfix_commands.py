@@ -12,6 +12,8 @@ from datetime import timedelta
 
 from slackbot.domain.errors import UsageError
 from slackbot.domain.hotfix import PinField
+from slackbot.domain.quoting import quote
+from slackbot.domain.references import image_problem, version_problem
 from slackbot.domain.snooze import SnoozeSubject
 from slackbot.domain.tickets import (
     DEFAULT_TICKET_PATTERN,
@@ -165,8 +167,7 @@ def _unquoted(value: str) -> str:
 
 
 def _shown(word: str) -> str:
-    shown = "".join(ch if ch.isprintable() else "?" for ch in word).replace("`", "'")
-    return shown if len(shown) <= 30 else shown[:29] + "…"
+    return quote(word)
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,6 +282,16 @@ def _pin_value(option: str, field: PinField, raw: str) -> PinRequest:
         )
     if field is PinField.BRANCH:
         check_ref_name(value)
+    if field is PinField.CHART and (problem := version_problem(value)) is not None:
+        raise UsageError(
+            f"`{_shown(value)}` is not a chart version: it {problem}; "
+            "use a SemVer version like `3.2.2`, `v3.2.2` or `1.0.0-rc.1`."
+        )
+    if field is PinField.IMAGE and (problem := image_problem(value)) is not None:
+        raise UsageError(
+            f"`{_shown(value)}` is not an image reference: it {problem}; "
+            "use `[registry[:port]/]path[:tag][@sha256:digest]`, like `ghcr.io/org/name:1.2.3`."
+        )
     return PinRequest(field, value)
 
 

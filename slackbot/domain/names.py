@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Iterable, Mapping, Sequence
 
 from slackbot.domain.errors import BotError
+from slackbot.domain.quoting import quote
 
 __all__ = ["UnknownName", "fold", "resolve_name", "suggest"]
 
@@ -70,13 +71,14 @@ class UnknownName(BotError):
 
     def _message(self) -> str:
         plural = _plural(self.kind)
+        query = quote(self.query)
         if not self.query:
             if not self.known:
                 return f"Please name {_article(self.kind)} {self.kind}; none are configured yet."
             return f"Please name {_article(self.kind)} {self.kind}. Known {plural}: {_listing(self.known)}."
         if self.ambiguous and self.suggestions:
-            return f"`{self.query}` could mean the {self.kind} {_either(self.suggestions)}; which one?"
-        opening = f"I don't know {_article(self.kind)} {self.kind} called `{self.query}`."
+            return f"`{query}` could mean the {self.kind} {_either(self.suggestions)}; which one?"
+        opening = f"I don't know {_article(self.kind)} {self.kind} called `{query}`."
         if self.suggestions:
             return f"{opening} Did you mean {_either(self.suggestions)}?"
         if not self.known:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from slackbot.domain.errors import UsageError
+from slackbot.domain.quoting import quote
 
 __all__ = [
     "DEFAULT_BRANCH_TEMPLATE",
@@ -89,12 +90,8 @@ def _article(word: str) -> str:
 
 
 def _shown(value: str) -> str:
-    """The value made safe to quote in Slack: control characters escaped, backticks replaced,
-    long values shortened."""
-    escaped = "".join(_escape(ch) for ch in value).replace("`", "'")
-    if len(escaped) > _SHOWN_LENGTH:
-        escaped = escaped[: _SHOWN_LENGTH - 1] + "…"
-    return escaped
+    """The value made safe to quote in Slack (:func:`quoting.quote`), shortened to a ticket's length."""
+    return quote(value, _SHOWN_LENGTH)
 
 
 def _escape(ch: str) -> str:

@@ -7,6 +7,7 @@ process (the tests) never count into each other.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -15,6 +16,7 @@ from prometheus_client.registry import Collector
 from slackbot.domain.errors import BotError
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+M = TypeVar("M")
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30)
 
 
@@ -28,34 +30,44 @@ def outcome_of(error: BaseException | None) -> str:
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.commands = Counter(
-            "slackbot_commands", "Commands, buttons and forms handled, by name and outcome.",
-            ["command", "outcome"], registry=self.registry,
-        )  # fmt: skip
+        counter, gauge = self._on_registry(Counter), self._on_registry(Gauge)
+        self.commands = counter(
+            "slackbot_commands",
+            "Commands, buttons and forms handled, by name and outcome.",
+            ["command", "outcome"],
+        )
         self.command_seconds = Histogram(
-            "slackbot_command_seconds", "Time from a command's arrival to its answer.",
-            ["command"], buckets=_LATENCY_BUCKETS, registry=self.registry,
-        )  # fmt: skip
-        self.github_requests = Counter(
-            "slackbot_github_requests", "Requests to GitHub by method and status; counted: against the rate limit.",
-            ["method", "status", "counted"], registry=self.registry,
-        )  # fmt: skip
-        self.github_rate_limit_remaining = Gauge(
-            "slackbot_github_rate_limit_remaining", "Requests left in GitHub's rate limit, as it last said.",
+            "slackbot_command_seconds",
+            "Time from a command's arrival to its answer.",
+            ["command"],
+            buckets=_LATENCY_BUCKETS,
             registry=self.registry,
-        )  # fmt: skip
-        self.job_runs = Counter(
-            "slackbot_job_runs", "Runs of the scheduled jobs by job and outcome.",
-            ["job", "outcome"], registry=self.registry,
-        )  # fmt: skip
-        self.announcements = Counter(
-            "slackbot_announcements", "Messages the bot posted on its own (thread news, reminders, digests).",
-            ["kind"], registry=self.registry,
-        )  # fmt: skip
-        self.lease_held = Gauge(
-            "slackbot_scheduler_lease_held", "1 while this copy of the bot holds the scheduler lease.",
-            registry=self.registry,
-        )  # fmt: skip
+        )
+        self.github_requests = counter(
+            "slackbot_github_requests",
+            "Requests to GitHub by method and status; counted: against the rate limit.",
+            ["method", "status", "counted"],
+        )
+        self.github_rate_limit_remaining = gauge(
+            "slackbot_github_rate_limit_remaining",
+            "Requests left in GitHub's rate limit, as it last said.",
+            [],
+        )
+        self.job_runs = counter(
+            "slackbot_job_runs", "Runs of the scheduled jobs by job and outcome.", ["job", "outcome"]
+        )
+        self.announcements = counter(
+            "slackbot_announcements",
+            "Messages the bot posted on its own (thread news, reminders, digests).",
+            ["kind"],
+        )
+        self.lease_held = gauge(
+            "slackbot_scheduler_lease_held", "1 while this copy of the bot holds the scheduler lease.", []
+        )
+
+    def _on_registry(self, kind: Callable[..., M]) -> Callable[[str, str, list[str]], M]:
+        """A maker of ``kind`` metrics (name, help, labels) on this bot's registry."""
+        return lambda name, documentation, labels: kind(name, documentation, labels, registry=self.registry)
 
     def command_handled(self, name: str, error: BaseException | None, seconds: float) -> None:
         """One command answered (``error``: what it was refused or failed with, if anything)."""

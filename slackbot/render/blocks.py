@@ -18,6 +18,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from slackbot.domain.quoting import escape
+
 # Slack's documented limits, with a margin where Slack counts differently than we do.
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -40,8 +42,9 @@ class Message:
 
 
 def mrkdwn_escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn reserves."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Escape the three characters Slack's mrkdwn reserves; escaping twice is escaping once
+    (:func:`slackbot.domain.quoting.escape`, which quotes what people typed in every sentence)."""
+    return escape(text)
 
 
 def link(url: str | None, label: str) -> str:
@@ -100,7 +103,10 @@ def section(text: str) -> SectionBlock:
 
 
 def error_message(sentence: str) -> Message:
-    return Message(text=sentence, blocks=[section(f":warning: {mrkdwn_escape(sentence)}")])
+    """A sentence saying what went wrong, escaped in its fallback text as in its blocks (Slack reads
+    mentions in both)."""
+    safe = mrkdwn_escape(sentence)
+    return Message(text=safe, blocks=[section(f":warning: {safe}")])
 
 
 def short_form(message: Message, refused: str) -> Message:

@@ -226,7 +226,7 @@ def write_kubeconfig(path: Path, clusters: Mapping[str, KubeEmulator], *, token:
     """Write a kubeconfig with one context per key of ``clusters`` (the context's name is the key),
     each pointing at its emulator with a bearer token; the first key is the current context.
 
-    Written as JSON (which is YAML), readable by the official client and by kubectl, mode 0600.
+    Written as JSON (which is YAML), readable by the bot's client (lightkube) and by kubectl, mode 0600.
     """
     path = Path(path)
     names = list(clusters)

@@ -1,6 +1,6 @@
 """A loopback Kubernetes API server holding custom objects: just enough for Flux's objects.
 
-The official ``kubernetes`` client talks to it unchanged (a kubeconfig whose server is
+The bot's Kubernetes client (lightkube) talks to it unchanged (a kubeconfig whose server is
 ``emulator.base_url``, see :func:`slackbot.sandbox.clusters.write_kubeconfig`), so the probe that
 reads a real cluster reads this one in the demo and the tests. Served:
 

@@ -260,6 +260,14 @@ class Conversation:
         ack = self.delivery.send_interaction(payload)
         return self._collect(mark, ack, str(payload["response_url"]), timeout, settle)
 
+    def forge_click(self, action_id: str, value: str, *, timeout: float = 5.0, settle: float = 0.3) -> Reply:
+        """A signed ``block_actions`` request for a button the bot never drew, from this user's
+        channel, with any ``value``: what a crafted request (or a stale client) sends."""
+        payload = self.user.block_action_payload(action_id, value)
+        mark = self.emulator.post_mark()
+        ack = self.delivery.send_interaction(payload)
+        return self._collect(mark, ack, str(payload["response_url"]), timeout, settle)
+
     def submit(
         self,
         callback_id: str,

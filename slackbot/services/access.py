@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from slackbot.domain.errors import NotPermitted, UsageError
 from slackbot.domain.events import Rollout
+from slackbot.domain.hotfix import Hotfix
+from slackbot.domain.quoting import quote
 from slackbot.domain.tickets import (
     DEFAULT_BRANCH_TEMPLATE,
     DEFAULT_TICKET_PATTERN,
@@ -48,6 +50,8 @@ class HotfixPolicy:
     allowed_users: tuple[str, ...] = ()
     allowed_usergroups: tuple[str, ...] = ()
     main_branch: str = "main"
+    # The platform team's channel (``reminders.team_channel``): a hot-fix may be changed from there too.
+    team_channel: str | None = None
     # How long Flux may take to apply a merge, per environment (``rollout_deadline``).
     rollout_deadlines: Mapping[str, timedelta] = field(default_factory=dict)
 
@@ -106,6 +110,27 @@ class Access:
         raise NotPermitted(
             "You are not allowed to run hot-fixes; nothing was changed. Ask a platform admin to add you to "
             "`hotfix.allowed_users`" + (f" or to {groups}" if groups else "") + "."
+        )
+
+    def authorize_change(self, actor: Actor, hotfix: Hotfix) -> None:
+        """A hot-fix is changed (pull request, promote, cancel, snooze) only from its own channel,
+        the team channel or the command line, so one incident cannot steer another's."""
+        if actor.via == "cli" or (hotfix.channel_id and actor.channel_id == hotfix.channel_id):
+            return
+        team = self.policy.team_channel
+        if team and actor.channel_id and team.lstrip("#") in (actor.channel_id, self.channel_name(actor)):
+            return
+        name = self.directory.channel_name(hotfix.channel_id) if hotfix.channel_id else None
+        where = (
+            f"#{quote(name)}"
+            if name
+            else "the channel it started in"
+            if hotfix.channel_id
+            else "the command line it started from"
+        )
+        raise NotPermitted(
+            f"{hotfix.ticket} is steered from {where}; nothing was changed. "
+            "Change it from there, from the team channel or from the command line."
         )
 
     def ticket_for(self, typed: str | None, actor: Actor) -> str:

@@ -124,8 +124,12 @@ class Announcer:
         if hotfix.thread_ts or not hotfix.channel_id or hotfix.id is None:
             return hotfix  # started from a terminal without a channel: no thread
         claim = self.ledger.claim_thread(hotfix.id, self.clock(), lapse_after=THREAD_CLAIM_TTL)
-        if claim is None:
-            return self._wait_for_thread(hotfix)  # the other request is posting it
+        if claim is None:  # another request is posting it, or posted it and was killed before storing it
+            try:
+                found = self.threads.find_thread(hotfix)
+            except OUTSIDE_FAILURES:
+                found = None
+            return self._keep_thread(hotfix, found) if found else self._wait_for_thread(hotfix)
         try:
             ts = self.threads.open_thread(self.view(hotfix))  # finds one posted before a crash
         except BaseException as error:

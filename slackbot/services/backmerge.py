@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slackbot.domain.errors import OUTSIDE_FAILURES, UsageError, unfinished
+from slackbot.domain.errors import OUTSIDE_FAILURES, Unconfirmed, UsageError, unfinished
 from slackbot.domain.events import (
     AlreadyBackmerged,
     BackmergeOpened,
@@ -33,6 +33,12 @@ class Backmerges(LifecycleStep):
         hotfix = self.records.one(ticket)
         try:
             return self._promote(hotfix, actor)
+        except Unconfirmed as error:
+            raise unfinished(
+                error,
+                f"GitHub did not confirm whether the back-merge pull request into `{self.policy.main_branch}` "
+                f"was opened; `/hotfix promote {hotfix.ticket}` checks and finishes the job.",
+            ) from error
         except OUTSIDE_FAILURES as error:
             raise unfinished(
                 error,
@@ -57,7 +63,7 @@ class Backmerges(LifecycleStep):
             self.announcer.announce(hotfix, Completed(hotfix, HowCompleted.ALREADY_IN_MAIN, main))
             self.records.audit(actor, "promote", hotfix, "ok", "nothing to back-merge")
             return Outcome(NothingToBackmerge(hotfix, main))
-        pull = self.forge.open_pull(
+        pull = self.open_pull(
             hotfix.repository,
             hotfix.base_branch,
             main,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from slackbot.domain.errors import BotError
 from slackbot.domain.events import BackmergeReminder, ChannelPost, ThreadEvent
 from slackbot.domain.followup import RolloutState, RolloutTarget
 from slackbot.domain.forge import CommitStatus, Comparison, FileText, PullInfo
@@ -28,8 +30,19 @@ class SourceReader(Protocol):
         """
         ...
 
+    def read_branches(
+        self, repository: str, wanted: Mapping[str, Sequence[str]]
+    ) -> Mapping[str, BranchSnapshot | BotError]:
+        """``read_branch`` for several branches of one repository at once (branch -> paths): each
+        branch's snapshot, or why it cannot be read (one branch's failure is not the others')."""
+        ...
+
     def branch_head(self, repository: str, branch: str) -> CommitInfo:
         """The commit a branch points at. Raises NotFound or Unavailable like read_branch."""
+        ...
+
+    def scope(self) -> AbstractContextManager[None]:
+        """Reads made within (one command, one job run) share the forge's per-command limits."""
         ...
 
     def web_url(
@@ -105,6 +118,10 @@ class Threads(Protocol):
 
     def open_thread(self, view: ThreadView) -> str:
         """Post the parent message (or find the one already posted for this hot-fix); returns its ts."""
+        ...
+
+    def find_thread(self, hotfix: Hotfix) -> str | None:
+        """The ts of the parent message already posted for this hot-fix (by its metadata), if any."""
         ...
 
     def update_thread(self, view: ThreadView) -> None: ...

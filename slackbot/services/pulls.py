@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slackbot.domain.errors import OUTSIDE_FAILURES, UsageError, unfinished
+from slackbot.domain.errors import OUTSIDE_FAILURES, Unconfirmed, UsageError, unfinished
 from slackbot.domain.events import PullAlreadyOpen, PullOpened, PullRequested
 from slackbot.domain.forge import NothingToMerge
 from slackbot.domain.hotfix import Hotfix, PullRequestRef, Stage
@@ -28,6 +28,12 @@ class PullRequests(LifecycleStep):
             return Outcome(PullAlreadyOpen(hotfix))
         try:
             hotfix = self.try_open(hotfix, quiet=False)
+        except Unconfirmed as error:
+            raise unfinished(
+                error,
+                f"GitHub did not confirm whether the pull request from `{hotfix.branch}` was opened; "
+                f"`/hotfix pr {hotfix.ticket}` checks and finishes the job.",
+            ) from error
         except OUTSIDE_FAILURES as error:
             raise unfinished(
                 error, f"No pull request was opened; run `/hotfix pr {hotfix.ticket}` again to open it."
@@ -40,7 +46,7 @@ class PullRequests(LifecycleStep):
         """Open the pull request; with ``quiet``, a branch with nothing to merge yet is no error."""
         rollout = self.announcer.rollout(hotfix)
         try:
-            pull = self.forge.open_pull(
+            pull = self.open_pull(
                 hotfix.repository,
                 hotfix.branch,
                 hotfix.base_branch,

@@ -16,10 +16,19 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from slackbot.domain.core_files import CorePaths
-from slackbot.domain.errors import OUTSIDE_FAILURES, Conflict, NotFound, UsageError, unfinished
+from slackbot.domain.errors import (
+    OUTSIDE_FAILURES,
+    BotError,
+    Conflict,
+    NotFound,
+    Unanswered,
+    Unconfirmed,
+    UsageError,
+    unfinished,
+)
 from slackbot.domain.events import AlreadyStarted, BranchCut, Started
 from slackbot.domain.forge import BranchNameBlocked
-from slackbot.domain.hotfix import DuplicateHotfix, Hotfix, Kind, PinChange, Stage
+from slackbot.domain.hotfix import DuplicateHotfix, Hotfix, Kind, PinChange, PinField, Stage
 from slackbot.domain.hotfix_commands import Start
 from slackbot.domain.pin_edit import PinUnchanged, edit_pin, pin_path
 from slackbot.domain.tickets import hotfix_branch
@@ -128,6 +137,9 @@ class HotfixStarter(LifecycleStep):
         assert pin is not None
         deployed = self.versions.environment(environment)
         component = self.versions.resolve_component(asked.command.component, deployed)
+        pinned = next((c for c in deployed.components if c.name == component), None)
+        if pin.field is PinField.BRANCH and pinned is not None and pinned.repository:
+            self.forge.branch_head(pinned.repository, pin.value)  # NotFound: one sentence, nothing made
         if deployed.layout is not Layout.SPLIT:
             raise UsageError(
                 f"{environment} uses the legacy `{self.paths.legacy}`; change its pins by hand "
@@ -197,10 +209,14 @@ class HotfixStarter(LifecycleStep):
             try:
                 hotfix = self.pulls.try_open(hotfix, quiet=True)
             except OUTSIDE_FAILURES as error:
+                opened = (
+                    "GitHub did not confirm whether its pull request was opened; "
+                    f"`/hotfix pr {hotfix.ticket}` checks and finishes the job."
+                    if isinstance(error, Unconfirmed)
+                    else f"its pull request was not opened; run `/hotfix pr {hotfix.ticket}` to open it."
+                )
                 raise unfinished(
-                    error,
-                    f"`{hotfix.branch}` in `{hotfix.repository}` is ready, but its pull request was not "
-                    f"opened; run `/hotfix pr {hotfix.ticket}` to open it.",
+                    error, f"`{hotfix.branch}` in `{hotfix.repository}` is ready, but {opened}"
                 ) from error
         adopted = "" if created else " (existing branch adopted)"
         self.records.audit(
@@ -220,11 +236,7 @@ class HotfixStarter(LifecycleStep):
                 f"the bot's configuration (now `{self.policy.branch_template}`) to names that keep clear of it."
             ) from blocked
         except OUTSIDE_FAILURES as error:
-            raise unfinished(
-                error,
-                f"`{hotfix.branch}` was not created in `{hotfix.repository}`; run the same command "
-                f"again to finish starting {hotfix.ticket}.",
-            ) from error
+            created = self._read_back_branch(hotfix, error)
         try:
             if not created:
                 self._check_adoptable(hotfix, actor)
@@ -238,6 +250,28 @@ class HotfixStarter(LifecycleStep):
                 "again to finish.",
             ) from error
         return created
+
+    def _read_back_branch(self, hotfix: Hotfix, error: BotError) -> bool:
+        """GitHub gave no answer to the create (a 5xx, a dropped connection): it may have made the
+        branch. Ask; a branch there now is adopted (False: not known to be ours), else say what is known."""
+        if isinstance(error, Unanswered):
+            try:
+                self.forge.branch_head(hotfix.repository, hotfix.branch)
+            except NotFound:
+                pass  # not there: the create did not happen
+            except OUTSIDE_FAILURES:
+                raise unfinished(
+                    error,
+                    f"GitHub did not confirm whether `{hotfix.branch}` was created in `{hotfix.repository}`; "
+                    f"the same command checks and finishes starting {hotfix.ticket}.",
+                ) from error
+            else:
+                return False
+        raise unfinished(
+            error,
+            f"`{hotfix.branch}` was not created in `{hotfix.repository}`; run the same command "
+            f"again to finish starting {hotfix.ticket}.",
+        ) from error
 
     def _check_adoptable(self, hotfix: Hotfix, actor: Actor) -> None:
         """An existing hot-fix branch is ours only if it was cut from (and still holds) our base."""

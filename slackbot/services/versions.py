@@ -1,12 +1,15 @@
 """Answer "what does this environment run?" from the core flux repository.
 
-Reads are planned for latency: every environment branch is read in parallel (head and files at
-once), and the head of the component's release branch is asked for speculatively, alongside them,
-when an earlier answer says which branch it will be. Cold: two round trips to GitHub; warm: one.
+Reads are planned for cost and latency: the heads of every environment branch come in one read of
+the core repository's branches, then the files at those commits (the forge keeps them for good, so
+a branch that has not moved costs no file read); the head of the component's release branch is
+asked for speculatively, alongside, when an earlier answer says which branch it will be. Warm
+(nothing moved): one round trip, two requests, both free 304s.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,6 +19,7 @@ from slackbot.domain.core_files import ComponentSpec, CorePaths, assemble_enviro
 from slackbot.domain.errors import BotError, NotFound
 from slackbot.domain.names import UnknownName, resolve_name
 from slackbot.domain.versions import (
+    BranchSnapshot,
     CommitInfo,
     ComponentReport,
     ComponentVersions,
@@ -77,23 +81,35 @@ class VersionService:
 
     def environment(self, environment: str) -> EnvironmentVersions:
         """Everything one environment pins (``environment`` is a canonical name)."""
-        return self._read_environment(environment, self._paths.all())
+        with self.source.scope():
+            return self._read_environment(environment, self._paths.all())
 
     def component(self, environment: str, component_query: str) -> ComponentReport:
         """One component's detail in one environment, and which environments share its branch."""
-        memo_key = (environment, self._configured_name(component_query))
-        guess = self._last_release.get(memo_key)
-        speculative = self._executor.submit(self.source.branch_head, *guess) if guess else None
-        reads = {
-            name: self._executor.submit(
-                self._read_environment,
-                name,
-                self._paths.all() if name == environment else self._branch_paths(),
+        with self.source.scope():  # one command: its reads share the forge's in-flight limit
+            memo_key = (environment, self._configured_name(component_query))
+            guess = self._last_release.get(memo_key)
+            context = contextvars.copy_context()  # the speculative read stays inside this command
+            speculative = (
+                self._executor.submit(context.run, self.source.branch_head, guess[0], guess[1])
+                if guess
+                else None
             )
-            for name in self.environments
-        }
-        deployed = reads[environment].result()
-        everywhere = self._readable(reads)
+            everything = self._read_environments(environment)
+            return self._report(environment, component_query, everything, speculative, guess)
+
+    def _report(
+        self,
+        environment: str,
+        component_query: str,
+        everything: Mapping[str, EnvironmentVersions | BotError],
+        speculative: Future[CommitInfo] | None,
+        guess: tuple[str, str] | None,
+    ) -> ComponentReport:
+        deployed = everything[environment]
+        if isinstance(deployed, BotError):
+            raise deployed
+        everywhere = {n: v for n, v in everything.items() if not isinstance(v, BotError)}
         name = self.resolve_component(component_query, *everywhere.values())
         pins = deployed.component(name)
         if pins is None:
@@ -106,15 +122,24 @@ class VersionService:
         head, problem = self._release_head(pins, speculative, guess)
         if pins.repository and pins.branch:
             with self._lock:
-                self._last_release[memo_key] = (pins.repository, pins.branch)
-        shared, unreadable = self._sharing(environment, pins, reads)
+                self._last_release[(environment, self._configured_name(component_query))] = (
+                    pins.repository,
+                    pins.branch,
+                )
+        shared = tuple(
+            other_name
+            for other_name, versions in everywhere.items()
+            if other_name != environment
+            and (other := versions.component(pins.name)) is not None
+            and (other.repository, other.branch) == (pins.repository, pins.branch)
+        )
         return ComponentReport(
             environment=deployed,
             component=pins,
             release_head=head,
             release_problem=problem,
             shared_with=shared,
-            unreadable=unreadable,
+            unreadable=tuple(n for n in everything if n not in everywhere),
         )
 
     # -- helpers --------------------------------------------------------------------------------
@@ -131,11 +156,27 @@ class VersionService:
 
     def _read_environment(self, environment: str, paths: tuple[str, ...]) -> EnvironmentVersions:
         branch = self.environments[environment].branch
-        snapshot = self.source.read_branch(self.core_repository, branch, paths)
+        return self._assembled(environment, self.source.read_branch(self.core_repository, branch, paths))
+
+    def _read_environments(self, environment: str) -> dict[str, EnvironmentVersions | BotError]:
+        """Every environment: ``environment`` with all its files, the others with the files that
+        pin branches — in one read of the core repository's branches."""
+        wanted: dict[str, tuple[str, ...]] = {}
+        for name, env in self.environments.items():
+            paths = self._paths.all() if name == environment else self._branch_paths()
+            wanted[env.branch] = tuple(dict.fromkeys((*wanted.get(env.branch, ()), *paths)))
+        snapshots = self.source.read_branches(self.core_repository, wanted)
+        found: dict[str, EnvironmentVersions | BotError] = {}
+        for name, env in self.environments.items():
+            snapshot = snapshots[env.branch]
+            found[name] = snapshot if isinstance(snapshot, BotError) else self._assembled(name, snapshot)
+        return found
+
+    def _assembled(self, environment: str, snapshot: BranchSnapshot) -> EnvironmentVersions:
         return assemble_environment(
             environment=environment,
             repository=self.core_repository,
-            branch=branch,
+            branch=snapshot.branch,
             commit=snapshot.head.sha,
             files=snapshot.files,
             catalog=self.catalog,
@@ -158,29 +199,3 @@ class VersionService:
             return self.source.branch_head(pins.repository, pins.branch), None
         except BotError as error:
             return None, str(error)
-
-    @staticmethod
-    def _readable(reads: Mapping[str, Future[EnvironmentVersions]]) -> dict[str, EnvironmentVersions]:
-        readable = {}
-        for name, future in reads.items():
-            try:
-                readable[name] = future.result()
-            except BotError:
-                continue  # an unreadable environment must not stop the answer about another one
-        return readable
-
-    def _sharing(
-        self,
-        environment: str,
-        pins: ComponentVersions,
-        reads: Mapping[str, Future[EnvironmentVersions]],
-    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        readable = self._readable(reads)
-        shared = tuple(
-            name
-            for name, versions in readable.items()
-            if name != environment
-            and (other := versions.component(pins.name)) is not None
-            and (other.repository, other.branch) == (pins.repository, pins.branch)
-        )
-        return shared, tuple(name for name in reads if name not in readable)

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slackbot.observability.metrics import Metrics
 from slackbot.services.commands import HotfixCommands
 from slackbot.services.version_queries import VersionQueries
-from slackbot.slack import errors
+from slackbot.slack import errors, guard
 from slackbot.slack.actions import hotfix as hotfix_actions
 from slackbot.slack.commands import hotfix as hotfix_command
 from slackbot.slack.commands import versions as versions_command
@@ -38,6 +38,8 @@ def create_app(
         token_verification_enabled=token_verification,
         logger=logging.getLogger("slackbot.bolt"),
     )
+    guard.bound_unauthenticated_logs()
+    app.use(guard.refusing_replays(guard.RecentSignatures()))  # after Bolt has verified the signature
     handled = metrics.command_handled if metrics is not None else None
     errors.register(app)
     versions_command.register(app, queries, handled)

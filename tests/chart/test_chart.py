@@ -188,7 +188,7 @@ def test_writable_only_at_data_and_tmp(scenario: Rendered) -> None:
 @pytest.mark.parametrize(
     ("values", "port", "args"),
     [
-        ({}, 8080, ["serve", "--health-host", "0.0.0.0", "--health-port", "8080"]),
+        ({}, 8080, ["serve", "--health-host", "0.0.0.0", "--health-port", "8080"]),  # noqa: S104 - the kubelet probes it
         ({"slack": {"mode": "http"}}, 3000, HTTP_ARGS),
     ],
     ids=["socket", "http"],

@@ -6,12 +6,14 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
 from pydantic import SecretStr
 
 from slackbot.adapters.github import GitHubForge, web_base_from_api
+from slackbot.adapters.github_budget import RequestBudget
 from slackbot.bootstrap import github_connector
 from slackbot.domain.errors import Conflict, NotFound, Unavailable
 from slackbot.domain.versions import UnreadableFile
@@ -258,3 +260,74 @@ def test_the_oldest_commit_of_a_long_comparison_is_the_real_oldest_at_one_reques
     assert short.ahead_by == 1
     assert short.oldest_commit_at == datetime(2024, 10, 28, 14, 12, tzinfo=UTC)
     assert len(asked_short) == 1  # the oldest was on the first answer: nothing more asked
+
+
+# -- many branches at once, and how many requests are in flight ---------------------------------------
+
+
+def _most_in_flight(emulator: GitHubEmulator) -> int:
+    events = sorted(
+        [(r.started, 1) for r in emulator.requests] + [(r.finished, -1) for r in emulator.requests]
+    )
+    most = now = 0
+    for _, step in events:
+        now += step
+        most = max(most, now)
+    return most
+
+
+def test_many_branches_cost_one_listing_and_files_only_where_a_branch_moved(
+    source: GitHubForge, github_emulator: GitHubEmulator, sandbox_world: World
+) -> None:
+    wanted = {"prod": [FLUX, LEGACY], "stg": [FLUX, LEGACY], "uat": [FLUX, LEGACY], "gone": [FLUX]}
+    first = source.read_branches(CORE, wanted)
+    prod = first["prod"]
+    assert not isinstance(prod, Exception)
+    assert prod.head.sha == sandbox_world.repo(CORE).resolve("refs/heads/prod")
+    assert prod.files == source.read_branch(CORE, "prod", [FLUX, LEGACY]).files
+    assert isinstance(first["gone"], NotFound)
+    assert "has no branch `gone`" in str(first["gone"])
+    listings = [r for r in github_emulator.requests if "matching-refs" in r.path]
+    assert len(listings) == 1
+
+    github_emulator.clear_log()
+    again = source.read_branches(CORE, wanted)  # nothing moved: the listing's 304, nothing else
+    assert {b: again[b] for b in ("prod", "stg", "uat")} == {b: first[b] for b in ("prod", "stg", "uat")}
+    assert [(r.path, r.status) for r in github_emulator.requests] == [
+        (f"/repos/{CORE}/git/matching-refs/heads", 304)
+    ]
+
+    commit_file(sandbox_world.repo_dir(CORE), "stg", FLUX, "components: {}\n", "stg moves")
+    github_emulator.clear_log()
+    moved = source.read_branches(CORE, wanted)
+    stg = moved["stg"]
+    assert not isinstance(stg, Exception)
+    assert stg.files[FLUX] == "components: {}\n"
+    assert moved["prod"] == first["prod"]
+    files = sorted(
+        r.path.rsplit("/contents/", 1)[1] for r in github_emulator.requests if "/contents/" in r.path
+    )
+    assert files == [LEGACY, FLUX]  # stg's two files at its new commit; prod's and uat's kept
+
+
+def test_requests_in_flight_are_bounded_per_command_and_for_the_process(
+    github_emulator: GitHubEmulator,
+) -> None:
+    secrets = Secrets(github_token=SecretStr(EMULATOR_TOKEN), github_api_url=github_emulator.base_url)
+    adapter = GitHubForge(
+        github_connector(secrets),
+        web_base=web_base_from_api(github_emulator.base_url),
+        budget=RequestBudget(per_scope=3, process_limit=5),
+    )
+    paths = [f"core/missing-{n}.yaml" for n in range(12)]
+    github_emulator.delay = 0.05
+    try:
+        adapter.read_branch(CORE, "prod", paths)
+        assert 2 <= _most_in_flight(github_emulator) <= 3  # one command: parallel, at most 3
+        github_emulator.clear_log()
+        with ThreadPoolExecutor(max_workers=4) as pool:  # four commands at once: at most 5 in all
+            list(pool.map(lambda b: adapter.read_branch(CORE, b, paths), ["stg", "dev", "uat", "main"]))
+        assert 4 <= _most_in_flight(github_emulator) <= 5
+    finally:
+        github_emulator.delay = 0.0
+        adapter.close()

@@ -172,6 +172,19 @@ def test_refs_read_one_by_one_and_by_prefix_are_git_refs(api: Client) -> None:
     )
 
 
+def test_every_branch_listed_at_once_is_a_git_ref_page_by_page(api: Client) -> None:
+    """The bot reads the heads of all environment branches from this listing, 100 a page."""
+    listed = api.call("GET", f"/repos/{CORE}/git/matching-refs/heads/?per_page=100", 200)
+    conforms(gh.GitRef, listed)
+    assert {"refs/heads/prod", "refs/heads/stg", "refs/heads/uat"} <= {ref["ref"] for ref in listed}
+    conforms(gh.GitRef, api.call("GET", f"/repos/{CORE}/git/matching-refs/heads/?per_page=2&page=2", 200))
+
+
+def test_a_file_at_a_commit_is_a_content_file(api: Client) -> None:
+    sha = api.call("GET", f"/repos/{CORE}/git/ref/heads/prod", 200)["object"]["sha"]
+    conforms(gh.ContentFile, api.call("GET", f"/repos/{CORE}/contents/core/flux-config.yaml?ref={sha}", 200))
+
+
 def test_a_created_branch_is_a_git_ref(api: Client, sandbox_world: World) -> None:
     sha = sandbox_world.repo(JUPYTER).ref(f"refs/heads/{RELEASE}")
     created = api.call(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes import client as kube_client
 
 from slackbot.adapters.kubernetes import KubernetesFluxProbe
 from slackbot.domain.errors import NotFound, Unavailable
@@ -294,12 +294,12 @@ def test_request_reconcile_of_a_missing_kustomization(probe: KubernetesFluxProbe
 def test_kubeconfig_from_the_environment_and_several_clusters_in_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    default_host = kube_client.Configuration.get_default_copy().host
     with KubeEmulator() as prod, KubeEmulator(api_versions=("v1beta2",)) as stg:
         seed(prod, applied=OLD)
         seed(stg, applied=NEW)
         path = write_kubeconfig(tmp_path / "kubeconfig", {"prod": prod, "stg": stg})
         monkeypatch.setenv("KUBECONFIG", str(path))
+        environment = dict(os.environ)
         probes = [KubernetesFluxProbe(kube_context=name) for name in ("prod", "stg")]
         seen = [p.observe("jupyter", NAMESPACE) for p in probes]
         current = KubernetesFluxProbe()  # the kubeconfig's current context: the first one written
@@ -309,7 +309,31 @@ def test_kubeconfig_from_the_environment_and_several_clusters_in_one_process(
 
     assert [(s.applied_revision, s.api_version) for s in seen] == [(OLD, "v1"), (NEW, "v1beta2")]
     assert current_seen.applied_revision == OLD
-    assert kube_client.Configuration.get_default_copy().host == default_host  # the global is untouched
+    assert dict(os.environ) == environment  # nothing process-wide is set (lightkube has no global config)
+
+
+def test_several_kubeconfig_files_are_merged_as_kubectl_merges_them(
+    tmp_path: Path, kube: KubeEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(kube, applied=OLD)
+    written = json.loads(write_kubeconfig(tmp_path / "written", {"prod": kube}).read_text())
+    first = {"contexts": written["contexts"], "current-context": "prod"}
+    # The second file's own "prod" context and current context lose: the first file named them.
+    second = {
+        "clusters": written["clusters"],
+        "users": written["users"],
+        "contexts": [{"name": "prod", "context": {"cluster": "elsewhere"}}],
+        "current-context": "other",
+    }
+    (tmp_path / "first").write_text(json.dumps(first))
+    (tmp_path / "second").write_text(json.dumps(second))
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join(str(tmp_path / n) for n in ("first", "gone", "second")))
+    probe = KubernetesFluxProbe()
+
+    seen = probe.observe("jupyter", NAMESPACE)
+    probe.close()
+
+    assert seen.applied_revision == OLD
 
 
 def test_no_work_at_construction_and_a_bad_kubeconfig_is_unavailable(tmp_path: Path) -> None:

@@ -172,7 +172,7 @@ def test_forty_components_still_fit_in_one_message(box: Sandbox) -> None:
 
 
 def test_github_being_down_gets_a_plain_sentence(box: Sandbox) -> None:
-    box.github.inject_fault("GET", r"/branches/", 503, times=50)
+    box.github.inject_fault("GET", r"/git/ref/heads/prod$", 503, times=50)  # the head of prod
     text = box.ask("/versions prod", timeout=20).text
     assert "GitHub is having trouble (HTTP 503)" in text
     assert "Traceback" not in text

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from slackbot.domain.errors import NotFound
+from slackbot.domain.errors import BotError, NotFound
 from slackbot.domain.events import BackmergeReminder, ChannelPost, ThreadEvent
 from slackbot.domain.followup import RolloutTarget
 from slackbot.domain.forge import BranchNameBlocked, Comparison, FileText, NothingToMerge, PullInfo
@@ -48,6 +49,20 @@ class FakeSource:
             head=CommitInfo(sha=sha),
             files={path: files.get(path) for path in paths},
         )
+
+    def read_branches(
+        self, repository: str, wanted: Mapping[str, Sequence[str]]
+    ) -> dict[str, BranchSnapshot | BotError]:
+        found: dict[str, BranchSnapshot | BotError] = {}
+        for branch, paths in wanted.items():
+            try:
+                found[branch] = self.read_branch(repository, branch, paths)
+            except BotError as error:
+                found[branch] = error
+        return found
+
+    def scope(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
     def branch_head(self, repository: str, branch: str) -> CommitInfo:
         self.heads_asked.append((repository, branch))
@@ -368,6 +383,10 @@ class FakeThreads:
         self.parents[hotfix.id] = ts
         self.posted.append((hotfix.ticket, ts))
         return ts
+
+    def find_thread(self, hotfix: Hotfix) -> str | None:
+        assert hotfix.id is not None
+        return self.parents.get(hotfix.id)
 
     def update_thread(self, view: ThreadView) -> None:
         self._maybe_fail("update_thread")

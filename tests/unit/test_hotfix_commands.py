@@ -226,8 +226,10 @@ def test_option_names_survive_autocorrected_dashes() -> None:
             "`--chart` needs a value",
             id="an-option-followed-by-another",
         ),
-        pytest.param("prod jupyter_hub --chart 1 --image a/b:1", "only one of", id="two-pin-options"),
-        pytest.param("prod jupyter_hub --chart 1 --chart 2", "only one of", id="the-same-pin-option-twice"),
+        pytest.param("prod jupyter_hub --chart 1.0.0 --image a/b:1", "only one of", id="two-pin-options"),
+        pytest.param(
+            "prod jupyter_hub --chart 1.0.0 --chart 2.0.0", "only one of", id="the-same-pin-option-twice"
+        ),
         pytest.param("prod jupyter_hub --force", "`--force` is not an option", id="an-unknown-option"),
         pytest.param("prod jupyter_hub -c 3.2.2", "`-c` is not an option", id="an-unknown-short-option"),
         pytest.param(

@@ -14,7 +14,18 @@ from slackbot.domain.core_files import ComponentSpec, CorePaths
 from slackbot.domain.errors import Conflict, NotFound, NotPermitted, Unavailable, UsageError
 from slackbot.domain.events import Merged, PullOpened
 from slackbot.domain.hotfix import Kind, PinField, Stage
-from slackbot.domain.hotfix_commands import PinRequest, Start
+from slackbot.domain.hotfix_commands import (
+    Cancel,
+    HotfixCommand,
+    OpenPr,
+    PinRequest,
+    Promote,
+    Snooze,
+    SnoozeReminders,
+    Start,
+    Status,
+)
+from slackbot.domain.snooze import SnoozeSubject
 from slackbot.render.hotfix_blocks import answer_message
 from slackbot.services import announcer as announcer_module
 from slackbot.services.access import Actor, HotfixPolicy
@@ -594,3 +605,50 @@ def test_an_announcement_slack_refused_is_posted_by_the_next_attempt_and_only_on
         f"Pull request <{hotfix.pull.url}|#1> opened into `{RELEASE}`. "
         "Merging it rolls out to *prod and stg* within about 10 minutes."
     ]
+
+
+# -- steering a hot-fix from another incident's channel ------------------------------------------
+
+ELSEWHERE = Actor(user_id="U0ALICE", channel_id="C0INC124", channel_name="inc-124-db")
+TEAM = Actor(user_id="U0ALICE", channel_id="C0PLATFORM", channel_name="platform-team")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        OpenPr("INC-1"),
+        Promote("INC-1"),
+        Cancel("INC-1"),
+        Snooze("INC-1", timedelta(days=1)),
+        SnoozeReminders(SnoozeSubject.of_hotfix("INC-1"), timedelta(days=1)),
+    ],
+    ids=["pr", "promote", "cancel", "snooze", "snooze-button"],
+)
+def test_another_incidents_channel_cannot_change_a_hotfix(bot: Bot, command: HotfixCommand) -> None:
+    bot.start()
+    before = bot.store.find("INC-1")
+
+    with pytest.raises(NotPermitted) as refused:
+        bot.service.hotfixes.handle(command, ELSEWHERE)
+
+    assert str(refused.value) == (
+        "INC-1 is steered from the channel it started in; nothing was changed. "
+        "Change it from there, from the team channel or from the command line."
+    )
+    assert bot.store.find("INC-1") == before
+    assert bot.ledger.snoozed_until(SnoozeSubject.of_hotfix("INC-1")) is None
+
+
+def test_the_team_channel_and_the_command_line_may_change_it_and_anyone_may_ask(
+    forge: FakeForge, store: FakeHotfixStore, threads: FakeThreads
+) -> None:
+    directory = FakeDirectory(channels={"C0PLATFORM": "platform-team"})
+    bot = Bot(forge, store, threads, directory, team_channel="C0PLATFORM")
+    bot.start()
+    hotfixes = bot.service.hotfixes
+
+    hotfixes.handle(Snooze("INC-1", timedelta(days=1)), TEAM)
+    assert bot.ledger.snoozed_until(SnoozeSubject.of_hotfix("INC-1")) is not None
+    assert hotfixes.handle(Status("INC-1"), ELSEWHERE)
+    hotfixes.handle(Cancel("INC-1"), Actor(user_id="alice", via="cli"))
+    assert bot.stage() is Stage.CANCELLED

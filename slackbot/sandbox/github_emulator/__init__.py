@@ -43,7 +43,8 @@ With ``app`` set every other endpoint needs ``token`` or a live installation tok
 PyGithub's ``AppInstallationAuth`` calls nothing else (no ``GET /app/installations/{id}``).
 
 Test hooks: ``requests`` (a log of every request, writes and refusals included),
-``inject_fault`` (answer the next matching requests with an error, e.g. 502 or a rate-limit 403),
+``inject_fault`` (answer the next matching requests with an error, e.g. 502 or a rate-limit 403;
+with ``after_applying``, carry them out first and lose the answer),
 ``delay`` (latency before every answer), ``token`` (401 "Bad credentials" for any other token),
 ``write_limit_per_minute`` (GitHub's secondary rate limit: 403 with ``Retry-After: 60`` for
 writes beyond it; off by default), ``installation_tokens`` (the App's tokens, oldest first) and

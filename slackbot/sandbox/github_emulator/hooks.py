@@ -1,6 +1,7 @@
 """The test hooks' state: the log of every request as answered (:class:`RequestRecord`, writes and
 refusals included, with the count of those that cost rate limit) and the faults tests inject to
-answer the next matching requests with an error instead.
+answer the next matching requests with an error instead (or after carrying them out: the answer
+lost, as when GitHub applies a write and then fails).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class Fault:
     remaining: int
     headers: dict[str, str]
     body: Json | None
+    after_applying: bool = False  # carry the request out, then answer with the fault (a lost answer)
 
 
 class Faults:

@@ -179,11 +179,21 @@ class GitHubEmulator(LoopbackServer):
         times: int = 1,
         headers: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
+        after_applying: bool = False,
     ) -> None:
         """Answer the next ``times`` requests matching ``method`` ("*" for any) and ``path_pattern``
-        (``re.search`` on the decoded path) with ``status`` instead, changing nothing."""
+        (``re.search`` on the decoded path) with ``status`` instead, changing nothing; with
+        ``after_applying``, carry each request out first (GitHub applied it, its answer was lost)."""
         self._faults.add(
-            Fault(method.upper(), re.compile(path_pattern), status, times, dict(headers or {}), body)
+            Fault(
+                method.upper(),
+                re.compile(path_pattern),
+                status,
+                times,
+                dict(headers or {}),
+                body,
+                after_applying,
+            )
         )
 
     @property
@@ -235,11 +245,15 @@ class GitHubEmulator(LoopbackServer):
     ) -> Reply:
         path = urllib.parse.unquote(raw_path)
         fault = self._faults.take(method, path)
-        if fault is not None:
-            error = ApiError(fault.status, http.HTTPStatus(fault.status).phrase)
-            return Reply(
-                fault.status, fault.body if fault.body is not None else error.body(), dict(fault.headers)
-            )
+        if fault is not None and not fault.after_applying:
+            return _fault_reply(fault)
+        reply = self._answer(method, raw_path, query, headers=headers, body=body)
+        return reply if fault is None else _fault_reply(fault)
+
+    def _answer(
+        self, method: str, raw_path: str, query: str, *, headers: dict[str, str], body: bytes
+    ) -> Reply:
+        path = urllib.parse.unquote(raw_path)
         handler: Handler | None = None
         try:
             installation = self._credentials.installation_in(method, raw_path)
@@ -266,6 +280,11 @@ class GitHubEmulator(LoopbackServer):
         if handler is meta.get_rate_limit:
             reply.body = self._limits.body(self.rate_limit)
         return reply
+
+
+def _fault_reply(fault: Fault) -> Reply:
+    error = ApiError(fault.status, http.HTTPStatus(fault.status).phrase)
+    return Reply(fault.status, fault.body if fault.body is not None else error.body(), dict(fault.headers))
 
 
 def _add_github_headers(method: str, reply: Reply, payload: bytes, *, request_id: int) -> None:

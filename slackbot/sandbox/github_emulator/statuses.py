@@ -7,32 +7,22 @@ from __future__ import annotations
 
 import re
 
-from slackbot.sandbox.github_emulator.api import (
-    Api,
-    ApiError,
-    Json,
-    Reply,
-    Repo,
-    Request,
-    not_found,
-    page,
-    validation_failed,
-)
+from slackbot.sandbox.github_emulator import api as gh
 from slackbot.sandbox.github_emulator.shapes import repo_json, status_json
 from slackbot.sandbox.github_emulator.state import load_state, save_state, state_lock
 
 STATUS_STATES = ("error", "failure", "pending", "success")
 
 
-def create_status(api: Api, req: Request) -> Reply:
+def create_status(api: gh.Api, req: gh.Request) -> gh.Reply:
     repo = api.repo(req)
     sha = req.args["sha"]
     full = repo.git.full_sha(sha) if re.fullmatch(r"[0-9a-f]{7,40}", sha) else None
     if full is None or repo.git.object_type(full) != "commit":
-        raise ApiError(422, f"No commit found for SHA: {sha}")
+        raise gh.ApiError(422, f"No commit found for SHA: {sha}")
     state = req.json_field("state")
     if state not in STATUS_STATES:
-        raise validation_failed(
+        raise gh.validation_failed(
             {
                 "resource": "Status",
                 "field": "state",
@@ -57,28 +47,28 @@ def create_status(api: Api, req: Request) -> Reply:
         data["next_id"] = status_id + 1
         data.setdefault("statuses", []).append(status)
         save_state(repo, "statuses", data)
-    return Reply(201, status_json(repo, status))
+    return gh.Reply(201, status_json(repo, status))
 
 
-def _statuses_for(repo: Repo, ref: str) -> tuple[str, list[Json]]:
+def _statuses_for(repo: gh.Repo, ref: str) -> tuple[str, list[gh.Json]]:
     sha = repo.git.resolve(ref)
     if sha is None:
-        raise not_found()
+        raise gh.not_found()
     with state_lock(repo):
         stored = load_state(repo, "statuses").get("statuses", [])
     return sha, sorted((s for s in stored if s["sha"] == sha), key=lambda s: -int(s["id"]))  # newest first
 
 
-def list_statuses(api: Api, req: Request) -> Reply:
+def list_statuses(api: gh.Api, req: gh.Request) -> gh.Reply:
     repo = api.repo(req)
     _sha, statuses = _statuses_for(repo, req.args["ref"])
-    return page(api, req, [status_json(repo, s) for s in statuses])
+    return gh.page(api, req, [status_json(repo, s) for s in statuses])
 
 
-def combined_status(api: Api, req: Request) -> Reply:
+def combined_status(api: gh.Api, req: gh.Request) -> gh.Reply:
     repo = api.repo(req)
     sha, statuses = _statuses_for(repo, req.args["ref"])
-    latest: dict[str, Json] = {}
+    latest: dict[str, gh.Json] = {}
     for status in statuses:  # newest first: the first seen per context wins
         latest.setdefault(status["context"], status)
     states = {s["state"] for s in latest.values()}
@@ -89,7 +79,7 @@ def combined_status(api: Api, req: Request) -> Reply:
         if "pending" in states or not states
         else "success"
     )
-    return Reply(
+    return gh.Reply(
         200,
         {
             "state": state,

@@ -77,14 +77,6 @@ class SlackEmulator:
     # ------------------------------------------------------------------ knobs
 
     @property
-    def trigger_ttl(self) -> float:
-        return self._views.trigger_ttl
-
-    @trigger_ttl.setter
-    def trigger_ttl(self, seconds: float) -> None:
-        self._views.trigger_ttl = seconds
-
-    @property
     def response_url_ttl(self) -> float:
         return self._hooks.ttl
 

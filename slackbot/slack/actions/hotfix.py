@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slackbot.domain.errors import UsageError
 from slackbot.domain.hotfix_commands import Cancel, HotfixCommand, OpenPr, Promote, SnoozeReminders
 from slackbot.domain.snooze import SnoozeSubject
+from slackbot.domain.tickets import ticket_problem
 from slackbot.render import hotfix_blocks
 from slackbot.render.hotfix_blocks import answer_message
 from slackbot.services.access import Actor
@@ -19,19 +20,29 @@ from slackbot.services.commands import HotfixCommands
 from slackbot.slack.delivery import deliver
 from slackbot.slack.errors import CommandHandled, answers_errors
 
+_OUT_OF_DATE = "That button is out of date or was not made by me; nothing was changed."
 
-def _snooze_for_a_day(value: str) -> SnoozeReminders:
+
+def _snooze_for_a_day(value: str, pattern: str) -> SnoozeReminders:
     try:
-        return SnoozeReminders(SnoozeSubject.parse(value), timedelta(days=1))
+        return SnoozeReminders(SnoozeSubject.parse(value, pattern), timedelta(days=1))
     except ValueError:
-        raise UsageError("That button is out of date; nothing was snoozed.") from None
+        raise UsageError(_OUT_OF_DATE) from None
 
 
-# Each button's action id, and the command its value (a ticket, or what to snooze) stands for.
-_COMMANDS: dict[str, Callable[[str], HotfixCommand]] = {
-    hotfix_blocks.OPEN_PR: lambda ticket: OpenPr(ticket=ticket),
-    hotfix_blocks.PROMOTE: lambda ticket: Promote(ticket=ticket),
-    hotfix_blocks.CANCEL: lambda ticket: Cancel(ticket=ticket),
+def _ticket(value: str, pattern: str) -> str:
+    """A ticket button's value, as the bot issues them: one valid ticket."""
+    if ticket_problem(value, pattern) is not None:
+        raise UsageError(_OUT_OF_DATE)
+    return value
+
+
+# Each button's action id, and the command its value (a ticket, or what to snooze) stands for,
+# checked against what the bot itself puts on its buttons (the configured ticket pattern).
+_COMMANDS: dict[str, Callable[[str, str], HotfixCommand]] = {
+    hotfix_blocks.OPEN_PR: lambda value, pattern: OpenPr(ticket=_ticket(value, pattern)),
+    hotfix_blocks.PROMOTE: lambda value, pattern: Promote(ticket=_ticket(value, pattern)),
+    hotfix_blocks.CANCEL: lambda value, pattern: Cancel(ticket=_ticket(value, pattern)),
     hotfix_blocks.SNOOZE: _snooze_for_a_day,
 }
 
@@ -41,7 +52,7 @@ def register(app: App, hotfixes: HotfixCommands, handled: CommandHandled | None 
         app.action(action_id)(answers_errors(f"button:{action_id}", handled)(_handler(hotfixes, command_for)))
 
 
-def _handler(hotfixes: HotfixCommands, command_for: Callable[[str], HotfixCommand]) -> Any:
+def _handler(hotfixes: HotfixCommands, command_for: Callable[[str, str], HotfixCommand]) -> Any:
     def on_click(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
@@ -51,7 +62,8 @@ def _handler(hotfixes: HotfixCommands, command_for: Callable[[str], HotfixComman
         actor = Actor(
             user_id=body["user"]["id"], channel_id=channel.get("id", ""), channel_name=channel.get("name")
         )
-        answer = hotfixes.handle(command_for(action["value"]), actor)
+        command = command_for(str(action.get("value", "")), hotfixes.ticket_pattern)
+        answer = hotfixes.handle(command, actor)
         deliver(answer_message(answer), respond=respond, client=client, body=body)
 
     return on_click
