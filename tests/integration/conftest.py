@@ -11,12 +11,17 @@ from typing import Any
 
 import pytest
 from github import Auth, Github
+from slack_sdk import WebClient
 from sqlalchemy import create_engine, text
 from urllib3.util.retry import Retry
 
+from slackbot.adapters.kubernetes import KubernetesFluxProbe
 from slackbot.adapters.store import normalise_url
+from slackbot.sandbox.clusters import write_kubeconfig
 from slackbot.sandbox.github_emulator import GitHubEmulator
 from slackbot.sandbox.gitrepo import GitRepo
+from slackbot.sandbox.kube_emulator import KubeEmulator
+from slackbot.sandbox.slack_emulator import SlackEmulator
 from slackbot.sandbox.world import World, seed_world
 
 EMULATOR_TOKEN = "test-token"
@@ -123,3 +128,38 @@ def add_commits(
         stream += f"M 100644 inline values/counter.yaml\ndata {len(data)}\n".encode() + data + b"\n\n"
     git.fast_import(bytes(stream + b"done\n"))
     return [c.sha for c in reversed(git.log(f"refs/heads/{branch}", max_count=count))]
+
+
+# -- a cluster's Kubernetes API, and the probe reading it ---------------------------------------------
+
+
+@pytest.fixture
+def kube() -> Iterator[KubeEmulator]:
+    with KubeEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def kubeconfig(tmp_path: Path, kube: KubeEmulator) -> Path:
+    return write_kubeconfig(tmp_path / "kubeconfig", {"prod": kube})
+
+
+@pytest.fixture
+def probe(kubeconfig: Path) -> Iterator[KubernetesFluxProbe]:
+    made = KubernetesFluxProbe(kube_context="prod", kubeconfig=str(kubeconfig))
+    yield made
+    made.close()
+
+
+# -- Slack's Web API, and a client of it as the bot's ----------------------------------------------------
+
+
+@pytest.fixture
+def emulator() -> Iterator[SlackEmulator]:
+    with SlackEmulator() as running:
+        yield running
+
+
+@pytest.fixture
+def client(emulator: SlackEmulator) -> WebClient:
+    return WebClient(base_url=emulator.api_url, token=emulator.bot_token)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from github import Github
 
 from slackbot.adapters.kubernetes import KubernetesFluxProbe
-from slackbot.sandbox.clusters import CORE_FLUX_NAME, SimulatedCluster, cluster_id_for, write_kubeconfig
+from slackbot.sandbox.clusters import CORE_FLUX_NAME, SimulatedCluster, cluster_id_for
 from slackbot.sandbox.github_emulator import GitHubEmulator
 from slackbot.sandbox.kube_emulator import KubeEmulator
 from slackbot.sandbox.world import CORE_REPOSITORY, World
@@ -45,21 +43,6 @@ def clock() -> FakeClock:
 @pytest.fixture
 def config(sandbox_world: World) -> BotConfig:
     return load_config(sandbox_world.config_path)
-
-
-@pytest.fixture
-def kube() -> Iterator[KubeEmulator]:
-    with KubeEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def probe(tmp_path: Path, kube: KubeEmulator) -> Iterator[KubernetesFluxProbe]:
-    made = KubernetesFluxProbe(
-        kube_context="prod", kubeconfig=str(write_kubeconfig(tmp_path / "kubeconfig", {"prod": kube}))
-    )
-    yield made
-    made.close()
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,21 +35,6 @@ from tests.integration.flux_seed import (
 )
 
 NOT_SERVED = "the server could not find the requested resource"
-
-
-@pytest.fixture
-def kube() -> Iterator[KubeEmulator]:
-    with KubeEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def probe(tmp_path: Path, kube: KubeEmulator) -> Iterator[KubernetesFluxProbe]:
-    made = KubernetesFluxProbe(
-        kube_context="prod", kubeconfig=str(write_kubeconfig(tmp_path / "kubeconfig", {"prod": kube}))
-    )
-    yield made
-    made.close()
 
 
 def raw_get(kube: KubeEmulator, path: str) -> tuple[int, dict[str, Any]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,24 +15,6 @@ from slackbot.domain.errors import NotFound, Unavailable
 from slackbot.sandbox.clusters import write_kubeconfig
 from slackbot.sandbox.kube_emulator import KubeEmulator
 from tests.integration.flux_seed import KUSTOMIZE, NAMESPACE, NEW, OLD, SOURCE, ready, seed
-
-
-@pytest.fixture
-def kube() -> Iterator[KubeEmulator]:
-    with KubeEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def kubeconfig(tmp_path: Path, kube: KubeEmulator) -> Path:
-    return write_kubeconfig(tmp_path / "kubeconfig", {"prod": kube})
-
-
-@pytest.fixture
-def probe(kubeconfig: Path) -> Iterator[KubernetesFluxProbe]:
-    made = KubernetesFluxProbe(kube_context="prod", kubeconfig=str(kubeconfig))
-    yield made
-    made.close()
 
 
 def test_observes_the_v1_objects(kube: KubeEmulator, probe: KubernetesFluxProbe) -> None:

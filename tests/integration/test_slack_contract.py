@@ -8,7 +8,6 @@ answers — the ones that grow with the world — sent through the emulator as t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -28,17 +27,6 @@ from slackbot.services.outcome import StartForm
 from tests.slack_contract import contract_problems, message_problems, view_problems
 
 CORE = "lsc-sde/iac-flux-lscsde"
-
-
-@pytest.fixture
-def emulator() -> Iterator[SlackEmulator]:
-    with SlackEmulator() as running:
-        yield running
-
-
-@pytest.fixture
-def client(emulator: SlackEmulator) -> WebClient:
-    return WebClient(base_url=emulator.api_url, token=emulator.bot_token)
 
 
 def shown(client: WebClient, emulator: SlackEmulator, message: Message) -> str:

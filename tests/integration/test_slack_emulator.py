@@ -26,17 +26,6 @@ from slackbot.sandbox.slack_user import Conversation, HttpDelivery, SocketDelive
 SIGNING_SECRET = "test-signing-secret"
 
 
-@pytest.fixture
-def emulator() -> Iterator[SlackEmulator]:
-    with SlackEmulator() as running:
-        yield running
-
-
-@pytest.fixture
-def client(emulator: SlackEmulator) -> WebClient:
-    return WebClient(base_url=emulator.api_url, token=emulator.bot_token)
-
-
 def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 

@@ -27,11 +27,6 @@ def emulator() -> Iterator[SlackEmulator]:
         yield running
 
 
-@pytest.fixture
-def client(emulator: SlackEmulator) -> WebClient:
-    return WebClient(base_url=emulator.api_url, token=emulator.bot_token)
-
-
 def error_of(call: Any) -> str:
     with pytest.raises(SlackApiError) as raised:
         call()
