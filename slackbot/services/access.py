@@ -99,6 +99,20 @@ class Access:
                 + "); nothing was changed. Run it in the incident's channel."
             )
 
+    def authorize_steering(self, actor: Actor) -> None:
+        """Steering a hot-fix that exists (pull request, promote, cancel): from an incident channel,
+        as starting one, or from the team channel; which hot-fix is the command bus's check."""
+        if self._in_team_channel(actor):
+            self.authorize_person(actor)
+        else:
+            self.authorize(actor)
+
+    def _in_team_channel(self, actor: Actor) -> bool:
+        team = self.policy.team_channel
+        return bool(
+            team and actor.channel_id and team.lstrip("#") in (actor.channel_id, self.channel_name(actor))
+        )
+
     def authorize_person(self, actor: Actor) -> None:
         """Only permitted people steer hot-fixes (anywhere, e.g. snoozing from the team channel)."""
         if actor.via == "cli" or actor.user_id in self.policy.allowed_users:
@@ -117,8 +131,7 @@ class Access:
         the team channel or the command line, so one incident cannot steer another's."""
         if actor.via == "cli" or (hotfix.channel_id and actor.channel_id == hotfix.channel_id):
             return
-        team = self.policy.team_channel
-        if team and actor.channel_id and team.lstrip("#") in (actor.channel_id, self.channel_name(actor)):
+        if self._in_team_channel(actor):
             return
         name = self.directory.channel_name(hotfix.channel_id) if hotfix.channel_id else None
         where = (

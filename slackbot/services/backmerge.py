@@ -29,7 +29,7 @@ class Backmerges(LifecycleStep):
     policy: HotfixPolicy
 
     def promote(self, ticket: str, actor: Actor) -> Outcome:
-        self.access.authorize(actor)
+        self.access.authorize_steering(actor)
         hotfix = self.records.one(ticket)
         try:
             return self._promote(hotfix, actor)

@@ -18,7 +18,7 @@ from slackbot.services.step import LifecycleStep
 @dataclass(frozen=True, kw_only=True)
 class PullRequests(LifecycleStep):
     def open_pr(self, ticket: str, actor: Actor) -> Outcome:
-        self.access.authorize(actor)
+        self.access.authorize_steering(actor)
         hotfix = self.records.one(ticket)
         if hotfix.stage is Stage.STARTING:
             raise UsageError(

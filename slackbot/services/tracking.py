@@ -41,7 +41,7 @@ class HotfixTracker(LifecycleStep):
     # -- asked by a person ------------------------------------------------------------------------
 
     def cancel(self, ticket: str, actor: Actor) -> Outcome:
-        self.access.authorize(actor)
+        self.access.authorize_steering(actor)
         hotfix = self.records.one(ticket)
         hotfix = self.records.moved(hotfix, hotfix.cancelled())
         self.announcer.announce(hotfix, Cancelled(hotfix, by_user=actor.name))

@@ -652,3 +652,21 @@ def test_the_team_channel_and_the_command_line_may_change_it_and_anyone_may_ask(
     assert hotfixes.handle(Status("INC-1"), ELSEWHERE)
     hotfixes.handle(Cancel("INC-1"), Actor(user_id="alice", via="cli"))
     assert bot.stage() is Stage.CANCELLED
+
+
+def test_the_team_channel_may_open_the_pull_request_promote_and_cancel_but_not_start(
+    forge: FakeForge, store: FakeHotfixStore, threads: FakeThreads
+) -> None:
+    directory = FakeDirectory(channels={"C0PLATFORM": "platform-team"})
+    bot = Bot(forge, store, threads, directory, team_channel="C0PLATFORM")
+    bot.start()
+    bot.push()
+    hotfixes = bot.service.hotfixes
+
+    assert "Pull request opened" in answered(hotfixes.handle(OpenPr("INC-1"), TEAM))
+    bot.forge.merge(JUPYTER, 1)
+    assert "Back-merge pull request" in answered(hotfixes.handle(Promote("INC-1"), TEAM))
+    hotfixes.handle(Cancel("INC-1"), TEAM)
+    assert bot.stage() is Stage.CANCELLED
+    with pytest.raises(NotPermitted, match="only in incident channels"):
+        bot.start(ticket="INC-2", actor=TEAM)
