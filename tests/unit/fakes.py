@@ -21,6 +21,20 @@ from slackbot.render.hotfix_blocks import channel_message
 from slackbot.render.words import reminder_text, sentence
 
 
+class Failing:
+    """A fake told to fail: ``fail(method, error)`` makes the next calls of ``method`` raise, one each."""
+
+    failures: dict[str, list[Exception]]
+
+    def fail(self, method: str, error: Exception, *, times: int = 1) -> None:
+        self.failures.setdefault(method, []).extend([error] * times)
+
+    def _maybe_fail(self, method: str) -> None:
+        queued = self.failures.get(method)
+        if queued:
+            raise queued.pop(0)
+
+
 @dataclass
 class FakeSource:
     """A forge holding branches as {(repository, branch): (head sha, {path: text})}."""
@@ -112,7 +126,7 @@ class FakePull:
 
 
 @dataclass
-class FakeForge(FakeSource):
+class FakeForge(FakeSource, Failing):
     """FakeSource that also keeps each branch's commits, pull requests and what was written.
 
     Commits are just shas; a branch's history lists them oldest first. ``fail(method, error)``
@@ -132,14 +146,6 @@ class FakeForge(FakeSource):
     ) -> None:
         super().add_branch(repository, branch, sha, files)
         self.history[(repository, branch)] = [sha]
-
-    def fail(self, method: str, error: Exception, *, times: int = 1) -> None:
-        self.failures.setdefault(method, []).extend([error] * times)
-
-    def _maybe_fail(self, method: str) -> None:
-        queued = self.failures.get(method)
-        if queued:
-            raise queued.pop(0)
 
     def new_sha(self) -> str:
         return f"{next(self._shas):040x}"
@@ -353,7 +359,7 @@ class FakeHotfixStore:
 
 
 @dataclass
-class FakeThreads:
+class FakeThreads(Failing):
     """Slack as the services post to it: parent messages (found again by hot-fix id), replies, edits,
     reminders and team-channel posts, each worded as Slack would show it."""
 
@@ -364,14 +370,6 @@ class FakeThreads:
     updates: list[tuple[str, str]] = field(default_factory=list)  # (ticket, stage)
     failures: dict[str, list[Exception]] = field(default_factory=dict)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
-
-    def fail(self, method: str, error: Exception, *, times: int = 1) -> None:
-        self.failures.setdefault(method, []).extend([error] * times)
-
-    def _maybe_fail(self, method: str) -> None:
-        queued = self.failures.get(method)
-        if queued:
-            raise queued.pop(0)
 
     def open_thread(self, view: ThreadView) -> str:
         hotfix = view.hotfix
@@ -455,7 +453,7 @@ def flux_shows(
 
 
 @dataclass
-class FakeProbe:
+class FakeProbe(Failing):
     """A RolloutProbe: what Flux shows in one environment, as the test sets it.
 
     ``current`` is what every ``observe`` answers (``shows(...)`` sets it); ``queue(...)`` lines up
@@ -477,14 +475,6 @@ class FakeProbe:
 
     def queue(self, *observations: FluxObservation) -> None:
         self.queued.extend(observations)
-
-    def fail(self, method: str, error: Exception, *, times: int = 1) -> None:
-        self.failures.setdefault(method, []).extend([error] * times)
-
-    def _maybe_fail(self, method: str) -> None:
-        queued = self.failures.get(method)
-        if queued:
-            raise queued.pop(0)
 
     # -- the RolloutProbe port
 
