@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from github import Auth, Github
+from scale_bench import config_for, extra_names, many_environments  # benchmarks/ is on the path
 
 from slackbot.domain.followup import RolloutState
 from slackbot.domain.hotfix import Hotfix, PullRequestRef, Stage
@@ -144,16 +145,22 @@ def unthrottled(box: Sandbox) -> Iterator[None]:
         setattr(requester, name, spacing)
 
 
-def build_world(box: Sandbox) -> dict[str, list[Hotfix]]:
-    """The 55 hot-fixes, each moved to its stage through the service and the watcher."""
-    numbered = iter(range(1, 1000))
-    plans = {
+def plans_for(scale: int, extra: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """(environment, component) per group: the 55 above, times ``scale`` for the open ones, with
+    the branched and pull-request ones spread over the ``extra`` environments too."""
+    spread = SPREAD + [(env, SPREAD[n % len(SPREAD)][1]) for n, env in enumerate(extra)]
+    return {
         "done": DONE,
-        "backmerge_open": BACKMERGE_OPEN,
-        "waiting": WAITING,
-        "pr_open": PR_OPEN,
-        "branched": BRANCHED,
+        "backmerge_open": BACKMERGE_OPEN * scale,
+        "waiting": WAITING * scale,
+        "pr_open": (spread * scale * 3)[: len(PR_OPEN) * scale],
+        "branched": (spread[::-1] * scale * 3)[: len(BRANCHED) * scale],
     }
+
+
+def build_world(box: Sandbox, plans: dict[str, list[tuple[str, str]]]) -> dict[str, list[Hotfix]]:
+    """The hot-fixes, each moved to its stage through the service and the watcher."""
+    numbered = iter(range(1, 10_000))
     groups = {
         name: [start(box, f"BENCH-{next(numbered)}", env, comp) for env, comp in plan]
         for name, plan in plans.items()
@@ -277,70 +284,80 @@ def changes(box: Sandbox, groups: dict[str, list[Hotfix]]) -> Iterator[tuple[str
         yield f"{env} applies {hotfix.base_branch}", lambda e=env: box.clusters[e].tick()
 
 
-def cost(cycles: int) -> float:
+def cost(cycles: int, scale: int = 1, extra_environments: int = 0) -> float:
     """Prints the cost figures; returns a quiet cycle's mean duration in seconds."""
-    with tempfile.TemporaryDirectory() as root, Sandbox(Path(root), clusters=True, apply_delay=0) as box:
-        began = time.perf_counter()
-        with unthrottled(box):
-            groups = build_world(box)
-        opened = sum(len(v) for k, v in groups.items() if k != "done")
-        where = sorted(
-            {e for hs in groups.values() for h in hs for e in (h.environment, *h.rollout_environments)}
-        )
-        print(
-            f"{opened} open hot-fixes (+{len(groups['done'])} done) across {', '.join(where)}, "
-            f"set up in {time.perf_counter() - began:.0f} s"
-        )
-        poll = box.config.scheduler.poll_interval.total_seconds()
-        per_hour = HOUR / poll
+    with tempfile.TemporaryDirectory() as root:
+        config, _ = config_for(Path(root), extra_environments)
+        with Sandbox(Path(root) / "box", clusters=True, apply_delay=0, config=config) as box:  # type: ignore[arg-type]
+            many_environments(box, extra_environments)
+            return _cost(box, cycles, plans_for(scale, extra_names(extra_environments)))
 
-        measure_cycle(box)  # settles anything the set-up left
-        followed, by_status = followed_resources(box)
-        quiet: list[Cycle] = []
-        done_requests = 0
-        for _ in range(cycles):
-            cycle, records = measure_cycle(box)
-            quiet.append(cycle)
-            done_requests += sum(touches(r, h) for r in records for h in groups["done"])
-        by_kind = Counter(_kind(r) for r in records)
 
-        busy: list[Cycle] = []
-        rotation = changes(box, groups)
-        for _ in range(cycles):
-            what, change = next(rotation)
-            change()
-            cycle, records = measure_cycle(box, what)
-            busy.append(cycle)
-            done_requests += sum(touches(r, h) for r in records for h in groups["done"])
+def _cost(box: Sandbox, cycles: int, plans: dict[str, list[tuple[str, str]]]) -> float:
+    began = time.perf_counter()
+    with unthrottled(box):
+        groups = build_world(box, plans)
+    opened = sum(len(v) for k, v in groups.items() if k != "done")
+    where = sorted(
+        {e for hs in groups.values() for h in hs for e in (h.environment, *h.rollout_environments)}
+    )
+    print(
+        f"{opened} open hot-fixes (+{len(groups['done'])} done) across {len(where)} environments "
+        f"({', '.join(where[:6])}{', …' if len(where) > 6 else ''}) in {repositories(groups)} "
+        f"repositories, set up in {time.perf_counter() - began:.0f} s"
+    )
+    poll = box.config.scheduler.poll_interval.total_seconds()
+    per_hour = HOUR / poll
 
-        seconds = statistics.mean(c.seconds for c in quiet)
-        print(
-            f"\nGitHub requests per watch cycle (poll interval {poll:.0f} s: {per_hour:.0f} cycles an hour)"
-        )
-        q_req, q_cnt = statistics.mean(c.requests for c in quiet), statistics.mean(c.counted for c in quiet)
-        print(
-            f"  nothing changes: {q_req:.0f} requests/cycle = {q_req * per_hour:,.0f}/hour, of which "
-            f"{q_cnt:.1f}/cycle = {q_cnt * per_hour:,.0f}/hour count against the rate limit (not 304)"
-        )
-        print(f"    by kind: {', '.join(f'{k} x{n}' for k, n in sorted(by_kind.items()))}")
-        print(
-            f"    followed: {followed} distinct branches and pull requests (one conditional read each), "
-            f"and {by_status} release branch(es) whose roll-out is read from commit statuses (the head, "
-            f"then the statuses of the head and of merge commits behind it): {q_req - followed:.0f} more"
-        )
-        print(f"    one cycle takes {seconds * 1000:.0f} ms (requests one after another)")
-        b_req, b_cnt = statistics.mean(c.requests for c in busy), statistics.mean(c.counted for c in busy)
-        print(
-            f"  one change per cycle: {b_req:.1f} requests/cycle = {b_req * per_hour:,.0f}/hour; "
-            f"counted {b_cnt:.1f}/cycle = {b_cnt * per_hour:,.0f}/hour (GitHub allows 5,000/hour)"
-        )
-        for cycle in busy:
-            print(f"    {cycle.requests:3d} requests, {cycle.counted:2d} counted: {cycle.change}")
-        print(
-            f"  requests for the {len(groups['done'])} done hot-fixes over {2 * cycles} cycles: {done_requests}"
-        )
-        assert done_requests == 0, done_requests
-        return seconds
+    measure_cycle(box)  # settles anything the set-up left
+    followed, by_status = followed_resources(box)
+    quiet: list[Cycle] = []
+    done_requests = 0
+    for _ in range(cycles):
+        cycle, records = measure_cycle(box)
+        quiet.append(cycle)
+        done_requests += sum(touches(r, h) for r in records for h in groups["done"])
+    by_kind = Counter(_kind(r) for r in records)
+
+    busy: list[Cycle] = []
+    rotation = changes(box, groups)
+    for _ in range(cycles):
+        what, change = next(rotation)
+        change()
+        cycle, records = measure_cycle(box, what)
+        busy.append(cycle)
+        done_requests += sum(touches(r, h) for r in records for h in groups["done"])
+
+    seconds = statistics.mean(c.seconds for c in quiet)
+    print(f"\nGitHub requests per watch cycle (poll interval {poll:.0f} s: {per_hour:.0f} cycles an hour)")
+    q_req, q_cnt = statistics.mean(c.requests for c in quiet), statistics.mean(c.counted for c in quiet)
+    print(
+        f"  nothing changes: {q_req:.0f} requests/cycle = {q_req * per_hour:,.0f}/hour, of which "
+        f"{q_cnt:.1f}/cycle = {q_cnt * per_hour:,.0f}/hour count against the rate limit (not 304)"
+    )
+    print(f"    by kind: {', '.join(f'{k} x{n}' for k, n in sorted(by_kind.items()))}")
+    print(
+        f"    followed: {followed} distinct branches and pull requests, read as one listing of heads "
+        f"and one of recently updated pull requests per repository; {by_status} release branch(es) "
+        f"whose roll-out is read from commit statuses"
+    )
+    print(f"    one cycle takes {seconds * 1000:.0f} ms (requests one after another)")
+    b_req, b_cnt = statistics.mean(c.requests for c in busy), statistics.mean(c.counted for c in busy)
+    print(
+        f"  one change per cycle: {b_req:.1f} requests/cycle = {b_req * per_hour:,.0f}/hour; "
+        f"counted {b_cnt:.1f}/cycle = {b_cnt * per_hour:,.0f}/hour (GitHub allows 5,000/hour)"
+    )
+    for cycle in busy:
+        print(f"    {cycle.requests:3d} requests, {cycle.counted:2d} counted: {cycle.change}")
+    print(
+        f"  requests for the {len(groups['done'])} done hot-fixes over {2 * cycles} cycles: {done_requests}"
+    )
+    assert done_requests == 0, done_requests
+    return seconds
+
+
+def repositories(groups: dict[str, list[Hotfix]]) -> int:
+    return len({h.repository for hs in groups.values() for h in hs})
 
 
 def _kind(record: RequestRecord) -> str:
@@ -413,9 +430,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--apply-delay", type=float, default=0.5, help="simulated Flux's delay after a change"
     )
+    parser.add_argument("--scale", type=int, default=1, help="open hot-fixes: 50 times this")
+    parser.add_argument(
+        "--extra-environments", type=int, default=0, help="generated environments beside the sandbox's 5"
+    )
+    parser.add_argument("--no-latency", action="store_true", help="measure the cost only")
     args = parser.parse_args(argv)
-    cycle_seconds = cost(args.cycles)
-    latency(args.poll, args.rounds, args.apply_delay, cycle_seconds)
+    cycle_seconds = cost(args.cycles, args.scale, args.extra_environments)
+    if not args.no_latency:
+        latency(args.poll, args.rounds, args.apply_delay, cycle_seconds)
 
 
 if __name__ == "__main__":

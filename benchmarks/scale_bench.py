@@ -9,10 +9,10 @@ request after --delay seconds.
 
 For `/versions prod jupyter_hub` (the blast radius reads every environment) and `/versions prod`,
 cold (a freshly started bot) and warm (asked again, nothing changed on GitHub), from the
-emulator's request log: GitHub requests, how many counted against the rate limit (304s do not),
-round trips on the critical path (the longest chain of requests each starting after the previous
-one answered), the most requests in flight at once, and the time from the slash command to the
-answer. Then --concurrent commands at once: their ack latency, the most requests in flight, and
+emulator's request log: GitHub requests, how many counted against REST's rate limit (304s do not),
+the points GraphQL queries cost (GraphQL's own budget), round trips on the critical path (the
+longest chain of requests each starting after the previous one answered), the most requests in
+flight at once, and the time from the slash command to the answer. Then --concurrent commands at once: their ack latency, the most requests in flight, and
 whether every answer is the one a lone command gets.
 
 Run: `.venv/bin/python benchmarks/scale_bench.py [--delay 0.3] [--runs 3] [--concurrent 20]`.
@@ -53,12 +53,16 @@ def in_flight(records: Sequence[RequestRecord]) -> int:
     return most
 
 
-def many_environments(box: Sandbox) -> None:
-    """25 more environment branches on the core repository, each with a commit of its own."""
+def extra_names(extra: int = EXTRA) -> list[str]:
+    return [f"env{n:02d}" for n in range(1, extra + 1)]
+
+
+def many_environments(box: Sandbox, extra: int = EXTRA) -> None:
+    """``extra`` (25) more environment branches on the core repository, each with a commit of its own."""
     core = box.world.repo(CORE)
     bases = ("prod", "stg", "dev", "main")
-    for n in range(1, EXTRA + 1):
-        name, base = f"env{n:02d}", bases[n % len(bases)]
+    for n, name in enumerate(extra_names(extra), start=1):
+        base = bases[n % len(bases)]
         sha = core.ref(f"refs/heads/{base}")
         assert sha is not None, base
         core.create_ref(f"refs/heads/{name}", sha)
@@ -66,16 +70,18 @@ def many_environments(box: Sandbox) -> None:
         core.commit_file(name, "core/flux-config.yaml", f"{flux}# {name}\n", f"{name}: its own flux file")
 
 
-def config_for(root: Path) -> tuple[object, int]:
+def config_for(root: Path, extra: int = EXTRA) -> tuple[object, int]:
     config = load_config(seed_world(root / "probe").config_path)
     environments = dict(config.environments)
-    for n in range(1, EXTRA + 1):
-        environments[f"env{n:02d}"] = EnvironmentConfig(branch=f"env{n:02d}")
+    for name in extra_names(extra):
+        environments[name] = EnvironmentConfig(branch=name)
     return config.model_copy(update={"environments": environments}), len(environments)
 
 
-def answer_once(box: Sandbox, command_line: str) -> tuple[float, list[RequestRecord], int, str]:
+def answer_once(box: Sandbox, command_line: str) -> tuple[float, list[RequestRecord], int, int, str]:
+    """(seconds to the answer, the requests, REST requests counted, GraphQL points, the answer)."""
     box.github.clear_log()
+    points = box.github.graphql.points_used()
     payload = box.user.slash_command_payload(command_line)
     started = time.perf_counter()
     ack = box.delivery.send_command(payload)
@@ -84,23 +90,27 @@ def answer_once(box: Sandbox, command_line: str) -> tuple[float, list[RequestRec
     box.slack.wait_for(lambda: box.slack.responses(payload["response_url"]), timeout=60)
     elapsed = time.perf_counter() - started
     [answer] = box.slack.responses(payload["response_url"])
-    return elapsed, list(box.github.requests), box.github.rate_limited_count(), str(answer)
+    log = list(box.github.requests)
+    graphql = sum(r.path == "/graphql" for r in log)
+    core = box.github.rate_limited_count() - graphql  # the log counts GraphQL's requests too
+    return elapsed, log, core, box.github.graphql.points_used() - points, str(answer)
 
 
 def measure(box: Sandbox, command_line: str, runs: int) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
     for phase in ("cold", "warm"):
-        rows: list[tuple[float, int, int, int, int]] = []
+        rows: list[tuple[float, int, int, int, int, int]] = []
         for _ in range(runs):
             if phase == "cold":
                 box.restart_bot()
             else:
                 answer_once(box, command_line)
-            elapsed, log, limited, _ = answer_once(box, command_line)
-            rows.append((elapsed, len(log), limited, critical_path(log), in_flight(log)))
+            elapsed, log, limited, points, _ = answer_once(box, command_line)
+            rows.append((elapsed, len(log), limited, critical_path(log), in_flight(log), points))
         results[phase] = {
             "requests": statistics.mean(r[1] for r in rows),
             "rate_limited": statistics.mean(r[2] for r in rows),
+            "points": statistics.mean(r[5] for r in rows),
             "round_trips": statistics.median(r[3] for r in rows),
             "in_flight": max(r[4] for r in rows),
             "ms": statistics.median(r[0] for r in rows) * 1000,
@@ -149,14 +159,14 @@ def main() -> None:
                 f"median of {args.runs} runs (in flight: the most)\n"
             )
             print(
-                f"{'query':<28} {'phase':<5} {'requests':>8} {'counted':>7} {'round trips':>11} "
-                f"{'in flight':>9} {'answer ms':>9}"
+                f"{'query':<28} {'phase':<5} {'requests':>8} {'counted':>7} {'points':>6} "
+                f"{'round trips':>11} {'in flight':>9} {'answer ms':>9}"
             )
             for query in QUERIES:
                 for phase, f in measure(box, query, args.runs).items():
                     print(
                         f"{query:<28} {phase:<5} {f['requests']:>8.0f} {f['rate_limited']:>7.0f} "
-                        f"{f['round_trips']:>11.0f} {f['in_flight']:>9.0f} {f['ms']:>9.0f}"
+                        f"{f['points']:>6.0f} {f['round_trips']:>11.0f} {f['in_flight']:>9.0f} {f['ms']:>9.0f}"
                     )
             concurrent(box, args.concurrent)
 

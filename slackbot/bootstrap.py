@@ -22,6 +22,7 @@ from slackbot.adapters.github_errors import PatientRetry
 from slackbot.adapters.github_statuses import CommitStatusProbe
 from slackbot.adapters.kubernetes import KubernetesFluxProbe, KubernetesRolloutProbe
 from slackbot.adapters.ledger import StateLedger
+from slackbot.adapters.replays import SharedSignatures
 from slackbot.adapters.shared_reads import SharedReads
 from slackbot.adapters.slack_web import NoDirectory, NoThreads, SlackDirectory, SlackThreads
 from slackbot.adapters.store import Store
@@ -38,6 +39,7 @@ from slackbot.services.versions import EnvironmentSpec, VersionService
 from slackbot.services.wiring import Services, wire_services
 from slackbot.settings import BotConfig, EnvironmentConfig, Secrets
 from slackbot.slack.app import create_app
+from slackbot.slack.guard import RecentSignatures
 
 
 class SetupError(Exception):
@@ -64,6 +66,7 @@ class Bot:
         return self.services.followup
 
     def close(self) -> None:
+        self.services.home.close()
         self.versions.close()
         self.source.close()
         for environment in self.followup.environments.values():
@@ -269,7 +272,7 @@ def build_services(
     return wire_services(
         forge=reads,
         store=store,
-        ledger=StateLedger(store),
+        ledger=StateLedger(store, clock=clock),
         slack=SlackThreads(slack, metrics=metrics) if slack else NoThreads(),
         directory=SlackDirectory(slack) if slack else NoDirectory(),
         versions=versions,
@@ -293,6 +296,7 @@ def build_services(
         core_flux_name=config.core.flux_name,
         clock=clock,
         read_cycle=reads.cycle,
+        direct_forge=reads.forge,  # reports read pull requests whole, past the cycle's listing
     )
 
 
@@ -358,4 +362,10 @@ def build_slack_app(bot: Bot, *, listeners: ThreadPoolExecutor | None = None) ->
         hotfixes=bot.hotfixes,
         metrics=bot.metrics,
         listeners=listeners,
+        home=bot.services.home,
+        # Replays refused across every copy of the bot: they share the database.
+        # (The store stamps rows with the wall clock, so the memory keeps time by it too.)
+        signatures=SharedSignatures(
+            bot.store, lambda: datetime.now(UTC), local=RecentSignatures().first_time
+        ),
     )

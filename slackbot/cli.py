@@ -14,13 +14,12 @@ import typer
 
 from slackbot.domain.errors import BotError
 from slackbot.domain.names import UnknownName
-from slackbot.domain.versions import ComponentReport, ComponentVersions, EnvironmentVersions
 from slackbot.settings import BotConfig, ConfigError, Secrets, load_config
 
 if TYPE_CHECKING:
     from slackbot.bootstrap import Bot
-    from slackbot.domain.hotfix import Hotfix
     from slackbot.domain.hotfix_commands import HotfixCommand
+    from slackbot.domain.versions_commands import VersionsQuery
     from slackbot.render.blocks import Message
 
 app = typer.Typer(
@@ -100,64 +99,60 @@ def check_config(path: Annotated[Path | None, typer.Argument(help="The file to c
 
 @app.command()
 def versions(
-    environment: Annotated[str, typer.Argument(help="Environment name or alias, e.g. prod.")],
-    component: Annotated[str | None, typer.Argument(help="One component, e.g. jupyter_hub.")] = None,
+    words: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="What to ask, as after `/versions` in Slack: `prod`, `prod jupyter_hub`, "
+            "`diff prod stg`, `where jupyter_hub`, `changes prod`.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the stable JSON document.")] = False,
+    since: Annotated[
+        str | None, typer.Option("--since", help="With `changes`: how far back, e.g. 12h, 7d or 2w.")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """What an environment runs — the same answer as `/versions` in Slack."""
-    from slackbot.domain.versions_commands import ComponentQuery, EnvironmentQuery
+    """What an environment runs, how two differ, where a component runs — the same answers as `/versions`."""
+    from slackbot.domain.versions_commands import parse_versions
     from slackbot.render.versions_blocks import versions_message
 
+    text = " ".join(words or []) + (f" --since {since}" if since is not None else "")
+    try:
+        query = parse_versions(text)  # the same parser as Slack's
+    except BotError as error:
+        raise _fail(str(error)) from None
     with _bot(config) as bot:
         if as_json:
-            env = bot.versions.resolve_environment(environment)
-            document = (
-                versions_document(bot.versions.environment(env))
-                if component is None
-                else component_document(bot.versions.component(env, component))
-            )
-            typer.echo(json.dumps(document, indent=2))
+            typer.echo(json.dumps(_versions_document(bot, query), indent=2))
         else:
-            query = (
-                EnvironmentQuery(environment) if component is None else ComponentQuery(environment, component)
-            )
             _print(versions_message(bot.services.versions.answer(query)))
 
 
-def _component_json(c: ComponentVersions) -> dict[str, Any]:
-    return {
-        "name": c.name,
-        "repository": c.repository,
-        "branch": c.branch,
-        "chart_version": c.chart_version,
-        "image": c.image,
-        "extra": dict(c.extra),
-    }
+def _versions_document(bot: Bot, query: VersionsQuery) -> dict[str, Any]:
+    """The JSON document answering ``query`` (see slackbot.render.documents)."""
+    from slackbot.domain.versions_commands import ComponentQuery, EnvironmentQuery
+    from slackbot.render import documents
+    from slackbot.render.changes_document import changes_document
+    from slackbot.services.pin_changes import ChangesAnswer
+    from slackbot.services.version_views import DiffAnswer, WhereAnswer
 
-
-def versions_document(
-    env: EnvironmentVersions, components: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    """The documented JSON shape of `slackbot versions --json` (keep it stable)."""
-    return {
-        "environment": env.environment,
-        "repository": env.repository,
-        "branch": env.branch,
-        "commit": env.commit,
-        "layout": env.layout.value,
-        "components": components if components is not None else [_component_json(c) for c in env.components],
-        "core_charts": [{"name": c.name, "chart": c.chart, "version": c.version} for c in env.core_charts],
-        "problems": [str(p) for p in env.problems],
-    }
-
-
-def component_document(report: ComponentReport) -> dict[str, Any]:
-    detail = _component_json(report.component)
-    head = report.release_head
-    detail["branch_head"] = head.sha if head else None
-    detail["shared_with"] = list(report.shared_with)
-    return versions_document(report.environment, [detail])
+    if isinstance(query, EnvironmentQuery):
+        env = bot.versions.resolve_environment(query.environment)
+        return documents.versions_document(bot.versions.environment(env))
+    if isinstance(query, ComponentQuery):
+        env = bot.versions.resolve_environment(query.environment)
+        return documents.component_document(bot.versions.component(env, query.component))
+    answer = bot.services.versions.answer(query)
+    if isinstance(answer, DiffAnswer):
+        return documents.diff_document(answer.diff)
+    if isinstance(answer, WhereAnswer):
+        for environment, why in answer.whereabouts.unreadable:  # the document keeps its keys
+            typer.echo(html.unescape(f"warning: could not read {environment}: {why}"), err=True)
+        return documents.where_document(answer.whereabouts)
+    if isinstance(answer, ChangesAnswer):
+        return changes_document(answer)
+    raise _fail("That question has no JSON document; ask it without `--json`.")
 
 
 def _run_hotfix(config: Path | None, channel: str | None, command: HotfixCommand) -> None:
@@ -234,6 +229,7 @@ def hotfix_status(
 ) -> None:
     """Hot-fixes with their stage and links, brought up to date with GitHub."""
     from slackbot.domain.hotfix_commands import Status
+    from slackbot.render.documents import hotfix_document
 
     if not as_json:
         _run_hotfix(config, None, Status(ticket))
@@ -243,37 +239,25 @@ def hotfix_status(
         typer.echo(json.dumps([hotfix_document(view.hotfix) for view in found.views], indent=2))
 
 
-def hotfix_document(hotfix: Hotfix) -> dict[str, Any]:
-    """The documented JSON shape of `slackbot hotfix status --json` (keep it stable)."""
-    return {
-        "ticket": hotfix.ticket,
-        "kind": hotfix.kind.value,
-        "stage": hotfix.stage.value,
-        "environment": hotfix.environment,
-        "component": hotfix.component,
-        "repository": hotfix.repository,
-        "base_branch": hotfix.base_branch,
-        "base_sha": hotfix.base_sha,
-        "branch": hotfix.branch,
-        "pull_request": hotfix.pull.url if hotfix.pull else None,
-        "merge_sha": hotfix.merge_sha,
-        "backmerge_pull_request": hotfix.backmerge.url if hotfix.backmerge else None,
-        "rollout_environments": list(hotfix.rollout_environments),
-        "pin": (
-            {
-                "field": hotfix.pin.field.value,
-                "path": hotfix.pin.path,
-                "old": hotfix.pin.old,
-                "new": hotfix.pin.new,
-            }
-            if hotfix.pin
-            else None
-        ),
-        "started_by": hotfix.started_by,
-        "channel": hotfix.channel_id or None,
-        "created_at": hotfix.created_at.isoformat() if hotfix.created_at else None,
-        "updated_at": hotfix.updated_at.isoformat() if hotfix.updated_at else None,
-    }
+@hotfix_app.command("report")
+def hotfix_report(
+    ticket: Annotated[str, typer.Argument(help="The hot-fix's ticket.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the stable JSON documents.")] = False,
+    as_markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown for a review.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """A hot-fix's timeline and durations for its post-incident review (`/hotfix report` in Slack)."""
+    from slackbot.domain.hotfix_commands import Report
+    from slackbot.render.report_text import reports_json, reports_markdown
+
+    if as_json and as_markdown:
+        raise _fail("Give `--json` or `--markdown`, not both.", 2)
+    if not (as_json or as_markdown):
+        _run_hotfix(config, None, Report(ticket))
+        return
+    with _bot(config) as bot:
+        reports = bot.services.reports.reports(ticket)
+        typer.echo(reports_json(reports) if as_json else reports_markdown(reports))
 
 
 @jobs_app.callback()

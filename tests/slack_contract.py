@@ -6,8 +6,8 @@ A message's blocks must each parse with ``Block.parse`` into a known block that 
 them, section texts at most 3000 characters, section fields at most 10 (2000 each), header texts
 plain and at most 150, and all of them together at most ~13k characters; its text at most 40k. A
 view must build as ``View(**view)`` and pass ``validate_json``, with at most 100 blocks kept to
-the same rules (but not the 13k total), a plain-text title of at most 24 characters, and a
-``submit`` when it has an input block.
+the same rules (but not the 13k total); a modal needs a plain-text title of at most 24 characters
+and a ``submit`` when it has an input block, a Home tab neither title nor submit nor close.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def message_problems(content: dict[str, Any], where: str = "message") -> list[st
 
 
 def view_problems(view: Any, where: str = "view") -> list[str]:
-    """What in a modal view breaks the contract."""
+    """What in a view (a modal, or a Home tab) breaks the contract."""
     if not isinstance(view, dict):
         return [f"{where}: not a view: {view!r:.80}"]
     try:
@@ -95,6 +95,8 @@ def view_problems(view: Any, where: str = "view") -> list[str]:
     except Exception as error:
         return [f"{where}: slack_sdk refuses it: {error}"]
     problems = _blocks_problems(view.get("blocks"), where, MAX_VIEW_BLOCKS)
+    if view.get("type") == "home":  # a Home tab (views.publish) has no title (slack_sdk: nor submit)
+        return problems
     title = view.get("title") or {}
     if title.get("type") != "plain_text" or not 0 < len(title.get("text", "")) <= MAX_VIEW_TITLE:
         problems.append(f"{where}: the title must be plain text of 1 to {MAX_VIEW_TITLE} characters")

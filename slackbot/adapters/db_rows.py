@@ -1,8 +1,9 @@
 """Conversion between the domain's objects and the database's rows, in both directions.
 
 A :class:`~slackbot.domain.hotfix.Hotfix` becomes the column values of a
-:class:`~slackbot.adapters.db_schema.HotfixRow` (its pull requests and pin change flattened into
-columns, its rollout environments a JSON list, its ticket also lower-cased as the uniqueness key)
+:class:`~slackbot.adapters.db_schema.HotfixRow` (its pull requests and first pin change flattened
+into columns, its further pin changes and its rollout environments JSON lists, its ticket also
+lower-cased as the uniqueness key)
 and a row becomes a hot-fix again; audit-log rows become
 :class:`~slackbot.domain.hotfix.AuditEntry` values. Naive ``datetime`` values are refused here with
 a plain :class:`ValueError`, before any driver sees them. No database access happens in this module;
@@ -73,6 +74,7 @@ def hotfix_columns(hotfix: Hotfix) -> dict[str, Any]:
         "pin_path": pin.path if pin else None,
         "pin_old": pin.old if pin else None,
         "pin_new": pin.new if pin else None,
+        "pin_more": _pins_json(hotfix.more_pins),
         "created_at": hotfix.created_at,
     }
 
@@ -82,6 +84,19 @@ def fill_hotfix_row(row: HotfixRow, hotfix: Hotfix) -> None:
     for name, value in hotfix_columns(hotfix).items():
         if name != "created_at":
             setattr(row, name, value)
+
+
+def _pins_json(pins: tuple[PinChange, ...]) -> str | None:
+    if not pins:
+        return None  # as every row written before revision 0003 says
+    return json.dumps([{"field": p.field.value, "path": p.path, "old": p.old, "new": p.new} for p in pins])
+
+
+def _pins_from_json(stored: str | None) -> tuple[PinChange, ...]:
+    return tuple(
+        PinChange(field=PinField(p["field"]), path=p["path"], old=p["old"], new=p["new"])
+        for p in json.loads(stored or "[]")
+    )
 
 
 def _pull(number: int | None, url: str | None) -> PullRequestRef | None:
@@ -115,6 +130,7 @@ def hotfix_from_row(row: HotfixRow) -> Hotfix:
         backmerge=_pull(row.backmerge_number, row.backmerge_url),
         rollout_environments=tuple(json.loads(row.rollout_environments)),
         pin=pin,
+        more_pins=_pins_from_json(row.pin_more),
         id=row.id,
         created_at=row.created_at,
         updated_at=row.updated_at,

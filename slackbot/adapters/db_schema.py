@@ -114,6 +114,9 @@ class HotfixRow(Base):
     pin_path: Mapped[str | None]
     pin_old: Mapped[str | None] = mapped_column(Text)
     pin_new: Mapped[str | None] = mapped_column(Text)
+    # revision 0003: a hot-fix's further pins (the first stays in pin_*), a JSON list of
+    # {"field", "path", "old", "new"}; NULL for none, as in every row written before it.
+    pin_more: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

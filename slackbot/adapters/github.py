@@ -6,9 +6,10 @@ objects only offer conditional refreshes for some resources (``update()``), and 
 so the cache sits at PyGithub's requester: PyGithub still does authentication (tokens, App
 installation tokens and their refresh), base URLs, retries and error types. Branches are read as
 their head commit (several at once: one listing of every branch), then their files at that commit,
-kept for good: a branch that has not moved costs its head's 304 and nothing else. Every request
-holds a permit of a :class:`~slackbot.adapters.github_budget.RequestBudget` (16 in flight per
-command or job run, 32 for the process).
+kept for good: a branch that has not moved costs its head's 304 and nothing else (a cold read of
+several branches is one GraphQL query instead: see :mod:`slackbot.adapters.github_branches`).
+Every request holds a permit of a :class:`~slackbot.adapters.github_budget.RequestBudget` (16 in
+flight per command or job run, 32 for the process).
 
 Files are read as GitHub's contents API serves them: a symbolic link to a file arrives as that
 file; a file over 1 MB arrives without its content and is fetched through the blob API (also
@@ -29,6 +30,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -55,6 +57,8 @@ from slackbot.adapters.github_errors import (
     translate,
     unreachable,
 )
+from slackbot.adapters.github_graphql import GraphQLReader
+from slackbot.adapters.github_history import HistoryReader
 from slackbot.domain.errors import BotError, Conflict, NotFound, Unavailable
 from slackbot.domain.forge import (
     BranchNameBlocked,
@@ -64,6 +68,7 @@ from slackbot.domain.forge import (
     NothingToMerge,
     PullInfo,
 )
+from slackbot.domain.pin_history import FileHistory
 from slackbot.domain.versions import BranchSnapshot, CommitInfo, UnreadableFile
 from slackbot.observability.metrics import Metrics
 
@@ -109,9 +114,18 @@ class GitHubForge:
         self._lock = threading.Lock()
         self._etags: OrderedDict[str, tuple[str, Any, str]] = OrderedDict()  # url -> ETag, body, Link
         self._budget = budget or RequestBudget()
+        # Cold reads of several branches: heads and files in one GraphQL query (github_branches).
+        graphql = GraphQLReader(lambda: self._github().requester, self._executor, self._budget, metrics)
         self._branches = BranchReader(
-            self._fetch, self._read_file_text, self._executor, self._budget, self.web_url
+            self._fetch,
+            self._read_file_text,
+            self._executor,
+            self._budget,
+            self.web_url,
+            graphql=graphql,
+            has_etag=lambda url: url in self._etags,
         )
+        self._history = HistoryReader(self._fetch, self._executor, self._budget, self.web_url)
         # While a rate limit lasts PyGithub's retry logs two lines for every read: one of each will do.
         self._retry_log = RetryLogThrottle()
         logging.getLogger(RETRY_LOGGER).addFilter(self._retry_log)
@@ -166,6 +180,18 @@ class GitHubForge:
         self, repository: str, wanted: Mapping[str, Sequence[str]]
     ) -> dict[str, BranchSnapshot | BotError]:
         return self._branches.read(repository, wanted)
+
+    def file_history(
+        self, repository: str, branch: str, paths: Sequence[str], *, since: datetime | None, limit: int
+    ) -> FileHistory:
+        """One conditional listing of commits per path (see :mod:`slackbot.adapters.github_history`)."""
+        return self._history.file_history(repository, branch, paths, since=since, limit=limit)
+
+    def read_commits(
+        self, repository: str, wanted: Mapping[str, Sequence[str]]
+    ) -> dict[str, dict[str, FileAnswer]]:
+        """Files at commits, kept for good with the branches' files (a commit never changes)."""
+        return self._branches.files_at(repository, wanted)
 
     def web_url(
         self,
@@ -296,6 +322,19 @@ class GitHubForge:
         pulls = self._get(url, repository, head)
         what = f"the pull requests from `{head}` into `{base}` in `{repository}`"
         return parsed(what, lambda: pull_info(pulls[0]) if pulls else None)
+
+    def branch_heads(self, repository: str) -> dict[str, str]:
+        """Every branch's head sha, from one conditional listing (pages in parallel)."""
+        return self._branches.all_heads(repository)
+
+    def recent_pulls(self, repository: str) -> dict[int, PullInfo]:
+        """The 100 most recently updated pull requests, any state, from one conditional listing
+        (a list entry leaves mergeability out: ``mergeable`` is None)."""
+        url = f"/repos/{repository}/pulls?state=all&sort=updated&direction=desc&per_page=100"
+        pulls = self._get(url, repository, "")
+        return parsed(
+            f"the pull requests of `{repository}`", lambda: {p.number: p for p in map(pull_info, pulls)}
+        )
 
     def pull(self, repository: str, number: int) -> PullInfo:
         data = self._get(f"/repos/{repository}/pulls/{number}", repository, f"#{number}")

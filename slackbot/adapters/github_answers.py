@@ -43,6 +43,8 @@ def pull_info(data: dict[str, Any]) -> PullInfo:
         merge_sha=data.get("merge_commit_sha") if data.get("merged") or data.get("merged_at") else None,
         merged_at=time_of(data.get("merged_at")),
         mergeable=data.get("mergeable"),
+        merged_by=(data.get("merged_by") or {}).get("login"),
+        created_at=time_of(data.get("created_at")),
     )
 
 

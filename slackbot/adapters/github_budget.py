@@ -2,8 +2,9 @@
 
 GitHub refuses more than 100 concurrent requests from one client (a secondary rate limit), and a
 burst of parallel reads from one command should not crowd out the others. Every request the GitHub
-adapter makes holds a permit of the process (``process_limit``, 32 by default) and, inside a
-:meth:`RequestBudget.scope` (one command, one job run), one of that scope's (``per_scope``, 16).
+adapter makes (REST's, and GraphQL's queries) holds a permit of the process (``process_limit``, 32
+by default) and, inside a :meth:`RequestBudget.scope` (one command, one job run), one of that
+scope's (``per_scope``, 16).
 A scope is carried by a context variable, so work fanned out through :meth:`RequestBudget.submit`
 (or any ``contextvars.copy_context().run``) stays inside the scope that started it.
 """

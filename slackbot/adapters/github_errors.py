@@ -26,7 +26,10 @@ from urllib3.util.retry import Retry
 from slackbot.domain.errors import NotFound, NotPermitted, Unanswered, Unavailable
 
 RETRY_LOGGER = "github.GithubRetry"  # PyGithub's GithubRetry logs here
-_BRANCH_MISSING = re.compile(r"Branch not found|Branch .+ not found|No commit found for the ref .*")
+# The last: a commit listing's 404 for a `sha=` that names no branch or commit.
+_BRANCH_MISSING = re.compile(
+    r"Branch not found|Branch .+ not found|No commit found for the ref .*|No commit found for SHA: .*"
+)
 
 
 class TooLarge(Unavailable):

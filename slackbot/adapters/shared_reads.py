@@ -11,16 +11,30 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import TypeVar, cast
+from datetime import datetime
+from typing import Protocol, TypeVar, cast
 
 from slackbot.domain.errors import BotError
 from slackbot.domain.forge import CommitStatus, Comparison, FileText, PullInfo
-from slackbot.domain.versions import BranchSnapshot, CommitInfo
+from slackbot.domain.pin_history import FileHistory
+from slackbot.domain.versions import BranchSnapshot, CommitInfo, UnreadableFile
 from slackbot.services.ports import Forge
 
 T = TypeVar("T")
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 _FIXED_ENTRIES = 1024
+
+
+class ListingForge(Forge, Protocol):
+    """The forge, with the two listings a watch cycle shares between every hot-fix of a repository."""
+
+    def branch_heads(self, repository: str) -> Mapping[str, str]:
+        """Every branch and the sha it points at, from one conditional listing."""
+        ...
+
+    def recent_pulls(self, repository: str) -> Mapping[int, PullInfo]:
+        """The most recently updated pull requests (any state) by number, from one conditional listing."""
+        ...
 
 
 class SharedReads:
@@ -31,7 +45,7 @@ class SharedReads:
     every call goes straight to the forge; a write ends the sharing for the rest of the cycle.
     """
 
-    def __init__(self, forge: Forge) -> None:
+    def __init__(self, forge: ListingForge) -> None:
         self.forge = forge
         self.web_url = forge.web_url  # links cost no request
         self._lock = threading.Lock()
@@ -97,6 +111,16 @@ class SharedReads:
     def scope(self) -> AbstractContextManager[None]:
         return self.forge.scope()
 
+    def file_history(
+        self, repository: str, branch: str, paths: Sequence[str], *, since: datetime | None, limit: int
+    ) -> FileHistory:
+        return self.forge.file_history(repository, branch, paths, since=since, limit=limit)  # no job asks
+
+    def read_commits(
+        self, repository: str, wanted: Mapping[str, Sequence[str]]
+    ) -> Mapping[str, Mapping[str, str | UnreadableFile | None]]:
+        return self.forge.read_commits(repository, wanted)  # kept for good by the forge already
+
     def branch_head(self, repository: str, branch: str) -> CommitInfo:
         return self._read(
             ("branch_head", repository, branch), lambda: self.forge.branch_head(repository, branch)
@@ -108,6 +132,8 @@ class SharedReads:
         )
 
     def compare(self, repository: str, base: str, head: str) -> Comparison:
+        if self._memo() is not None:
+            base, head = self._at_heads(repository, base, head)
         fixed = _FULL_SHA.match(base) is not None and _FULL_SHA.match(head) is not None
         if fixed:
             with self._lock:
@@ -129,7 +155,25 @@ class SharedReads:
             ("find_pull", repository, head, base), lambda: self.forge.find_pull(repository, head, base)
         )
 
+    def _at_heads(self, repository: str, base: str, head: str) -> tuple[str, str]:
+        """Two branches as the commits they point at now, from the cycle's one listing of the
+        repository's heads, so that comparing them again costs nothing until one moves. A name
+        the listing lacks (a sha, a deleted branch) is left for GitHub to answer as asked."""
+        heads = self.branch_heads(repository)
+        if base in heads and head in heads:
+            return heads[base], heads[head]
+        return base, head
+
+    def branch_heads(self, repository: str) -> Mapping[str, str]:
+        return self._read(("branch_heads", repository), lambda: self.forge.branch_heads(repository))
+
     def pull(self, repository: str, number: int) -> PullInfo:
+        """In a cycle, from the repository's one listing of recently updated pull requests (a pull
+        request that changed is among them; its ``mergeable`` is unknown there), else read alone."""
+        if self._memo() is not None:
+            recent = self._read(("recent_pulls", repository), lambda: self.forge.recent_pulls(repository))
+            if number in recent:
+                return recent[number]
         return self._read(("pull", repository, number), lambda: self.forge.pull(repository, number))
 
     def commit_statuses(self, repository: str, ref: str) -> list[CommitStatus]:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 
 from slackbot.domain.errors import NotPermitted, Unavailable
-from slackbot.domain.events import BackmergeReminder, ChannelPost, ThreadEvent
+from slackbot.domain.events import BackmergeReminder, ChannelPost, Keyed, ThreadEvent
 from slackbot.domain.hotfix import Hotfix
 from slackbot.domain.views import ThreadView
 from slackbot.observability.metrics import Metrics
@@ -26,7 +27,8 @@ from slackbot.render.hotfix_blocks import channel_message, reminder_message, thr
 from slackbot.render.words import sentence
 
 T = TypeVar("T")
-THREAD_EVENT = "hotfix_thread"
+THREAD_EVENT = "hotfix_thread"  # the metadata of a hot-fix's parent message
+NEWS_EVENT = "hotfix_news"  # the metadata of a reply telling news once (its key)
 _HISTORY_PAGES = 5  # how far back (x200 messages) to look for a thread posted before a crash
 
 
@@ -86,18 +88,44 @@ class SlackThreads:
         )
 
     def tell(self, hotfix: Hotfix, event: ThreadEvent) -> None:
-        if self._in_thread(hotfix, Message(text=sentence(event)), "reply in the hot-fix thread"):
+        # News told once names itself in the reply's metadata, so a later run can see it was told.
+        metadata = (
+            {"event_type": NEWS_EVENT, "event_payload": {"hotfix_id": hotfix.id, "key": event.key}}
+            if isinstance(event, Keyed)
+            else None
+        )
+        message = Message(text=sentence(event))
+        if self._in_thread(hotfix, message, "reply in the hot-fix thread", metadata=metadata):
             self._posted(type(event).__name__)
+
+    def told(self, hotfix: Hotfix, event_key: str) -> bool:
+        if not hotfix.thread_ts:
+            return False
+        replies = self._paged(
+            lambda cursor: self._client.conversations_replies(
+                channel=hotfix.channel_id,
+                ts=hotfix.thread_ts or "",
+                limit=200,
+                include_all_metadata=True,
+                cursor=cursor,
+            ),
+            "read the hot-fix thread",
+        )
+        return any(_event_payload(m, NEWS_EVENT).get("key") == event_key for m in replies)
 
     def remind_in_thread(self, reminder: BackmergeReminder) -> None:
         if self._in_thread(reminder.hotfix, reminder_message(reminder), "remind in the hot-fix thread"):
             self._posted("BackmergeReminder")
 
-    def _in_thread(self, hotfix: Hotfix, message: Message, what: str) -> bool:
+    def _in_thread(
+        self, hotfix: Hotfix, message: Message, what: str, *, metadata: dict[str, Any] | None = None
+    ) -> bool:
         """Post in the hot-fix's thread; False when it has none."""
         if not hotfix.thread_ts:
             return False
-        kwargs = message.as_kwargs() if message.blocks else {"text": message.text}
+        kwargs: dict[str, Any] = message.as_kwargs() if message.blocks else {"text": message.text}
+        if metadata is not None:
+            kwargs["metadata"] = metadata
         _slack_call(
             lambda: self._client.chat_postMessage(
                 channel=hotfix.channel_id, thread_ts=hotfix.thread_ts, **kwargs
@@ -127,24 +155,31 @@ class SlackThreads:
         return self._permalinks[key]
 
     def find_thread(self, hotfix: Hotfix) -> str | None:
+        history = self._paged(
+            lambda cursor: self._client.conversations_history(
+                channel=hotfix.channel_id, limit=200, include_all_metadata=True, cursor=cursor
+            ),
+            "read the channel",
+        )
+        found = (m for m in history if _event_payload(m, THREAD_EVENT).get("hotfix_id") == hotfix.id)
+        return next((str(m["ts"]) for m in found), None)
+
+    def _paged(self, read: Callable[[str | None], SlackResponse], what: str) -> Iterator[dict[str, Any]]:
+        """The messages of a paged read (history, a thread), page by page, at most _HISTORY_PAGES."""
         cursor = None
         for _ in range(_HISTORY_PAGES):
-            response = _slack_call(
-                lambda page=cursor: self._client.conversations_history(  # type: ignore[misc]
-                    channel=hotfix.channel_id, limit=200, include_all_metadata=True, cursor=page
-                ),
-                "read the channel",
-            )
-            messages: list[dict[str, Any]] = response.get("messages", [])
-            for message in messages:
-                metadata: dict[str, Any] = message.get("metadata") or {}
-                payload = metadata.get("event_payload") or {}
-                if metadata.get("event_type") == THREAD_EVENT and payload.get("hotfix_id") == hotfix.id:
-                    return str(message["ts"])
+            response = _slack_call(lambda page=cursor: read(page), what)  # type: ignore[misc]
+            yield from response.get("messages", [])
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
-                return None
-        return None
+                return
+
+
+def _event_payload(message: dict[str, Any], event_type: str) -> dict[str, Any]:
+    """The payload of a message's metadata of that type; empty for any other message."""
+    metadata: dict[str, Any] = message.get("metadata") or {}
+    payload = metadata.get("event_payload") if metadata.get("event_type") == event_type else None
+    return payload if isinstance(payload, dict) else {}
 
 
 class SlackDirectory:
@@ -217,6 +252,9 @@ class NoThreads:
     def tell(self, hotfix: Hotfix, event: ThreadEvent) -> None:
         # Not posted: refusing keeps the announcement for a copy of the bot that can post it.
         raise Unavailable("SLACK_BOT_TOKEN is not set, so nothing can be posted to the hot-fix's thread.")
+
+    def told(self, hotfix: Hotfix, event_key: str) -> bool:
+        raise Unavailable("SLACK_BOT_TOKEN is not set, so the hot-fix's thread cannot be read.")
 
     def link(self, hotfix: Hotfix) -> str | None:
         return None

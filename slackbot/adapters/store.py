@@ -275,6 +275,17 @@ class Store:
         with self._session(write=False) as session:
             return [audit_entry_from_row(row) for row in session.scalars(query)]
 
+    def audit_trail(self, hotfix_id: int) -> list[AuditEntry]:
+        """The audit entries of one hot-fix, oldest first (what its report is built from)."""
+        query = (
+            select(AuditRow)
+            .where(AuditRow.hotfix_id == hotfix_id)
+            .order_by(AuditRow.at, AuditRow.id)
+            .limit(1000)  # a hot-fix has a handful; a bound all the same
+        )
+        with self._session(write=False) as session:
+            return [audit_entry_from_row(row) for row in session.scalars(query)]
+
     # -- key-value state --------------------------------------------------------------------------
 
     def get_state(self, key: str) -> str | None:
@@ -311,6 +322,23 @@ class Store:
         with self._session(write=True) as session:
             result = session.execute(statement)
             return (result.first() is not None) if expected is None else _rowcount(result) == 1
+
+    def states_with_prefix(self, key_prefix: str, value_prefix: str) -> dict[str, str]:
+        """Every key starting ``key_prefix`` whose value starts ``value_prefix`` (prefixes are literal)."""
+        query = select(StateRow.key, StateRow.value).where(
+            StateRow.key.startswith(key_prefix, autoescape=True),
+            StateRow.value.startswith(value_prefix, autoescape=True),
+        )
+        with self._session(write=False) as session:
+            return {row.key: row.value for row in session.execute(query)}
+
+    def forget_states(self, key_prefix: str, updated_before: datetime) -> int:
+        """Remove the keys starting ``key_prefix`` last written before ``updated_before``; how many."""
+        statement = delete(StateRow).where(
+            StateRow.key.startswith(key_prefix, autoescape=True), StateRow.updated_at < updated_before
+        )
+        with self._session(write=True) as session:
+            return _rowcount(session.execute(statement))
 
     # -- leases -----------------------------------------------------------------------------------
 

@@ -12,10 +12,11 @@ Pure: nothing here knows Slack's markup, emoji or command syntax; ``slackbot.ren
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from slackbot.domain.followup import PendingBackmerge
 from slackbot.domain.hotfix import Hotfix
@@ -124,6 +125,15 @@ class BranchDeleted(AboutHotfix, Keyed):
 
 
 @dataclass(frozen=True)
+class ReportReady(AboutHotfix, Keyed):
+    """The hot-fix is complete: its timeline for the post-incident review, as the stable JSON document
+    of :mod:`slackbot.domain.report_document` (plain data, so it can be written down before it is told)."""
+
+    document: Mapping[str, Any]
+    KEY = "report"
+
+
+@dataclass(frozen=True)
 class AboutEnvironment:
     """News about a merge's roll-out in one environment."""
 
@@ -192,6 +202,7 @@ Announcement = (
     | Completed
     | Cancelled
     | BranchDeleted
+    | ReportReady
     | RolledOut
     | RolloutFailed
     | RolloutLate

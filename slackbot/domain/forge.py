@@ -20,6 +20,8 @@ class PullInfo:
     merge_sha: str | None = None
     merged_at: datetime | None = None
     mergeable: bool | None = None  # None while GitHub is still computing it
+    merged_by: str | None = None  # the GitHub login that merged it (read one by one; lists leave it out)
+    created_at: datetime | None = None  # when it was opened
 
 
 @dataclass(frozen=True)

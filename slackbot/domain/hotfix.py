@@ -6,8 +6,8 @@ Two shapes share one lifecycle:
   release branch, or for the core repository the environment branch itself), pull-requested back
   into it, and once merged that base branch is back-merged into ``main``;
 - a *pin* hot-fix: one value in a core file on an environment branch (chart version, image or
-  flux branch) is changed through a pull request. Environment branches differ from ``main`` on
-  purpose, so a pin needs no back-merge.
+  flux branch) — or several of one component's, at most one per field — is changed through one pull
+  request. Environment branches differ from ``main`` on purpose, so a pin needs no back-merge.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from enum import StrEnum
 class Kind(StrEnum):
     COMPONENT = "component"  # a component's release branch
     CORE = "core"  # the core flux repository's environment branch
-    PIN = "pin"  # one version pin in a core file
+    PIN = "pin"  # version pins in core files (one component's; one per field)
 
 
 class Stage(StrEnum):
@@ -93,10 +93,27 @@ class Hotfix:
     merged_at: datetime | None = None
     backmerge: PullRequestRef | None = None
     rollout_environments: tuple[str, ...] = ()
-    pin: PinChange | None = None
+    pin: PinChange | None = None  # the first (often only) pin of a pin hot-fix
+    more_pins: tuple[PinChange, ...] = ()  # the others: branch, chart and image of one component
     id: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.more_pins and self.pin is None:
+            raise ValueError("a hot-fix with more pins needs its first one in `pin`")
+        fields = [pin.field.value for pin in self.pins]
+        if len(set(fields)) != len(fields):  # the component's branch, chart and image: once each
+            raise ValueError(f"a pin hot-fix changes each field at most once, not {fields}")
+
+    @property
+    def pins(self) -> tuple[PinChange, ...]:
+        """Every pin a pin hot-fix changes, the first one (``pin``) first; () for a branch hot-fix."""
+        return () if self.pin is None else (self.pin, *self.more_pins)
+
+    def with_pins(self, pins: tuple[PinChange, ...]) -> Hotfix:
+        """This hot-fix changing ``pins`` (one at least, at most one per field)."""
+        return replace(self, pin=pins[0] if pins else None, more_pins=pins[1:])
 
     @property
     def needs_backmerge(self) -> bool:

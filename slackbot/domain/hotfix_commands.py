@@ -31,10 +31,12 @@ __all__ = [
     "Cancel",
     "Help",
     "HotfixCommand",
+    "MakeLike",
     "OpenModal",
     "OpenPr",
     "PinRequest",
     "Promote",
+    "Report",
     "Snooze",
     "Start",
     "Status",
@@ -43,7 +45,7 @@ __all__ = [
     "usage",
 ]
 
-SUBCOMMANDS = ("pr", "promote", "status", "cancel", "snooze", "help")
+SUBCOMMANDS = ("pr", "promote", "status", "report", "cancel", "snooze", "help")
 PIN_OPTIONS: dict[str, PinField] = {
     "--chart": PinField.CHART,
     "--image": PinField.IMAGE,
@@ -68,6 +70,29 @@ class Start:
     ticket: str | None  # None: take it from the channel name, or ask
     summary: str
     pin: PinRequest | None = None
+    more_pins: tuple[PinRequest, ...] = ()  # "make prod like stg": the component's other pins
+
+    def __post_init__(self) -> None:
+        if self.more_pins and self.pin is None:
+            raise ValueError("a start with more pins needs its first one in `pin`")
+        fields = [pin.field.value for pin in self.pins]
+        if len(set(fields)) != len(fields):
+            raise ValueError(f"a pin hot-fix changes each field at most once, not {fields}")
+
+    @property
+    def pins(self) -> tuple[PinRequest, ...]:
+        """Every pin asked for, ``pin`` first; () for a branch hot-fix."""
+        return () if self.pin is None else (self.pin, *self.more_pins)
+
+
+@dataclass(frozen=True)
+class MakeLike:
+    """The "Make prod like stg" button of `/versions diff`: a pin hot-fix giving ``target``'s pins
+    for ``component`` the values ``source`` pins now (names as the button carries them)."""
+
+    target: str
+    source: str
+    component: str
 
 
 @dataclass(frozen=True)
@@ -100,6 +125,13 @@ class Status:
 
 
 @dataclass(frozen=True)
+class Report:
+    """The timeline of a hot-fix (any stage) for its post-incident review."""
+
+    ticket: str
+
+
+@dataclass(frozen=True)
 class SnoozeReminders:
     """Snooze what a reminder's button names: a hot-fix, or a release branch nobody follows."""
 
@@ -117,7 +149,19 @@ class OpenModal:
     """`/hotfix` alone: the form to start one."""
 
 
-HotfixCommand = Start | OpenPr | Promote | Status | Cancel | Snooze | SnoozeReminders | Help | OpenModal
+HotfixCommand = (
+    Start
+    | OpenPr
+    | Promote
+    | Status
+    | Cancel
+    | Snooze
+    | SnoozeReminders
+    | Help
+    | OpenModal
+    | MakeLike
+    | Report
+)
 
 
 def usage() -> str:
@@ -135,6 +179,8 @@ def usage() -> str:
             "• `/hotfix promote TICKET` opens the pull request back into `main`, "
             "for example `/hotfix promote INC-123`",
             "• `/hotfix status [TICKET]` lists hot-fixes, for example `/hotfix status`",
+            "• `/hotfix report TICKET` shows a hot-fix's timeline for its post-incident review, "
+            "for example `/hotfix report INC-123`",
             "• `/hotfix cancel TICKET` stops tracking one (nothing is deleted), "
             "for example `/hotfix cancel INC-123`",
             "• `/hotfix snooze TICKET DURATION` pauses reminders (30m, 12h, 2d or 1w), "
@@ -244,8 +290,8 @@ def _subcommand(name: str, args: list[str], pattern: str) -> HotfixCommand:
         return OpenPr(_ticket_only(name, args, pattern))
     if name == "promote":
         return Promote(_ticket_only(name, args, pattern))
-    if name == "cancel":
-        return Cancel(_ticket_only(name, args, pattern))
+    if name in ("cancel", "report"):
+        return (Cancel if name == "cancel" else Report)(_ticket_only(name, args, pattern))
     if name == "status":
         if len(args) > 1:
             raise _too_many(name, "one ticket, or nothing to list them all", args[1:])

@@ -25,7 +25,7 @@ the old one.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from ruamel.yaml import YAML
@@ -40,7 +40,7 @@ from slackbot.domain.core_files import (
     parse_image_config,
 )
 from slackbot.domain.errors import BotError, NotFound, UsageError
-from slackbot.domain.hotfix import PinField
+from slackbot.domain.hotfix import PinChange, PinField
 from slackbot.domain.tickets import check_ref_name
 from slackbot.domain.versions import ConfigFileError, FileRef, Pins
 from slackbot.domain.yaml_nodes import (
@@ -52,7 +52,17 @@ from slackbot.domain.yaml_nodes import (
     value_text,
 )
 
-__all__ = ["PIN_KEYS", "PinNotEditable", "PinNotFound", "PinUnchanged", "edit_pin", "pin_path"]
+__all__ = [
+    "PIN_KEYS",
+    "PinNotEditable",
+    "PinNotFound",
+    "PinUnchanged",
+    "apply_pins",
+    "edit_pin",
+    "legacy_refusal",
+    "pin_path",
+    "pins_by_file",
+]
 
 _STR_TAG = "tag:yaml.org,2002:str"
 
@@ -75,6 +85,14 @@ _PIN_ATTRIBUTE = {PinField.CHART: "chart_version", PinField.IMAGE: "image", PinF
 def pin_path(field: PinField, paths: CorePaths = DEFAULT_CORE_PATHS) -> str:
     """The core file holding ``field``: helm, image or flux config."""
     return {PinField.CHART: paths.helm, PinField.IMAGE: paths.image, PinField.BRANCH: paths.flux}[field]
+
+
+def legacy_refusal(environment: str, legacy_path: str) -> UsageError:
+    """Why ``environment``, on the legacy layout (``legacy_path``), gets no pin hot-fix."""
+    return UsageError(
+        f"{environment} uses the legacy `{legacy_path}`; change its pins by hand "
+        "(pin hot-fixes edit the split `core/*-config.yaml` files only)."
+    )
 
 
 class PinNotFound(NotFound):
@@ -420,3 +438,32 @@ def edit_pin(
             line,
         )
     return new_text, old
+
+
+# --------------------------------------------------------------------------------------------
+# Several pins of one component
+# --------------------------------------------------------------------------------------------
+
+
+def pins_by_file(pins: Iterable[PinChange]) -> dict[str, tuple[PinChange, ...]]:
+    """The pins grouped by the core file holding them, files in the order their first pin comes:
+    a hot-fix of several pins commits once per file."""
+    grouped: dict[str, list[PinChange]] = {}
+    for pin in pins:
+        grouped.setdefault(pin.path, []).append(pin)
+    return {path: tuple(group) for path, group in grouped.items()}
+
+
+def apply_pins(text: str, ref: FileRef, component: str, pins: Sequence[PinChange]) -> str | None:
+    """``text`` (the file every one of ``pins`` lives in) with each pin set to its new value, leaving
+    out those it already pins: what a retried commit still has to do. None when nothing is left.
+
+    Raises as :func:`edit_pin` does, except :class:`PinUnchanged`."""
+    changed = False
+    for pin in pins:
+        try:
+            text, _ = edit_pin(text, ref, component, pin.field, pin.new)
+        except PinUnchanged:
+            continue  # committed by an earlier attempt (or by hand): nothing to do for this one
+        changed = True
+    return text if changed else None

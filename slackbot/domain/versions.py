@@ -103,15 +103,11 @@ class EnvironmentVersions:
         return next((c for c in self.components if c.name == name), None)
 
 
-@dataclass(frozen=True)
-class CommitInfo:
-    """A commit as a person wants to see it: short sha, first line, who and when."""
+class CommitWords:
+    """How a commit is named to people: its short sha and the first line of its message."""
 
     sha: str
-    message: str = ""
-    author: str = ""
-    date: str = ""  # ISO 8601, as the forge gave it
-    url: str | None = None
+    message: str
 
     @property
     def short_sha(self) -> str:
@@ -120,6 +116,17 @@ class CommitInfo:
     @property
     def title(self) -> str:
         return self.message.splitlines()[0] if self.message else ""
+
+
+@dataclass(frozen=True)
+class CommitInfo(CommitWords):
+    """A commit as a person wants to see it: short sha, first line, who and when."""
+
+    sha: str
+    message: str = ""
+    author: str = ""
+    date: str = ""  # ISO 8601, as the forge gave it
+    url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,16 @@ class Metrics:
             "Requests left in GitHub's rate limit, as it last said.",
             [],
         )
+        self.github_graphql_points = counter(
+            "slackbot_github_graphql_points",
+            "Points GitHub's GraphQL API charged (a budget of its own, apart from REST's requests).",
+            [],
+        )
+        self.github_graphql_points_remaining = gauge(
+            "slackbot_github_graphql_points_remaining",
+            "Points left in GitHub's GraphQL rate limit, as it last said.",
+            [],
+        )
         self.job_runs = counter(
             "slackbot_job_runs", "Runs of the scheduled jobs by job and outcome.", ["job", "outcome"]
         )
@@ -78,8 +88,16 @@ class Metrics:
         counted = "false" if status == 304 else "true"  # a 304 to a conditional request is free
         self.github_requests.labels(method, str(status), counted).inc()
         remaining = headers.get("x-ratelimit-remaining")
+        if headers.get("x-ratelimit-resource") == "graphql":  # GraphQL's points: github_graphql_cost
+            return
         if remaining is not None and remaining.isdigit():
             self.github_rate_limit_remaining.set(int(remaining))
+
+    def github_graphql_cost(self, cost: int, remaining: int | None) -> None:
+        """One GraphQL answer's cost in points (its ``rateLimit``), and the points left."""
+        self.github_graphql_points.inc(cost)
+        if remaining is not None:
+            self.github_graphql_points_remaining.set(remaining)
 
     def count_open_hotfixes(self, by_stage: Callable[[], Mapping[str, int]]) -> None:
         """Report the open hot-fixes by stage, read when scraped."""

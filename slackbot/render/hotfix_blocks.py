@@ -42,8 +42,9 @@ from slackbot.render.blocks import (
     mrkdwn_escape,
     section,
 )
+from slackbot.render.report_blocks import report_message
 from slackbot.render.words import channel_post_text, reminder_text, rolls_out, sentence, who
-from slackbot.services.outcome import Answer, HelpText, StartForm, StatusList
+from slackbot.services.outcome import Answer, HelpText, ReportAnswer, StartForm, StatusList
 
 OPEN_PR = "hotfix_open_pr"
 PROMOTE = "hotfix_promote"
@@ -107,10 +108,11 @@ def thread_message(view: ThreadView) -> Message:
         fields.append(f"*Merge commit*\n{link(links.merge_commit, hotfix.merge_sha[:7])}")
     if hotfix.backmerge:
         fields.append(f"*Back-merge*\n{link(hotfix.backmerge.url, f'#{hotfix.backmerge.number}')}")
-    if hotfix.pin:
-        fields.append(
-            f"*Change*\n`{hotfix.pin.path}`: {hotfix.pin.field.value} `{hotfix.pin.old}` → `{hotfix.pin.new}`"
+    if hotfix.pins:
+        changes = "\n".join(
+            mrkdwn_escape(f"`{p.path}`: {p.field.value} `{p.old}` → `{p.new}`") for p in hotfix.pins
         )
+        fields.append(clip(f"*Change{'s' if hotfix.more_pins else ''}*\n{changes}", 2000))  # a field's most
     blocks: list[Block] = [HeaderBlock(text=title(hotfix)[:150])]
     if hotfix.summary:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=mrkdwn_escape(hotfix.summary)[:2900])))
@@ -167,6 +169,8 @@ def answer_message(answer: Answer) -> Message:
         return Message(text=usage(), blocks=[])
     if isinstance(answer, StatusList):
         return status_list(answer.views)
+    if isinstance(answer, ReportAnswer):
+        return report_message(answer.reports)
     if isinstance(answer, StartForm):
         return Message(
             text="`/hotfix` alone opens a form in Slack; elsewhere, name the environment and component."

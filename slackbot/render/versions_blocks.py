@@ -1,4 +1,5 @@
-"""`/versions` answers as Block Kit: help, one environment's table, one component in detail."""
+"""`/versions` answers as Block Kit: help, one environment's table, one component in detail; `diff`
+and `where` are :mod:`slackbot.render.versions_views_blocks`'s."""
 
 from __future__ import annotations
 
@@ -26,12 +27,16 @@ from slackbot.render.blocks import (
     section,
     within,
 )
+from slackbot.render.changes_blocks import changes_message
+from slackbot.render.versions_views_blocks import diff_message, where_message
 from slackbot.render.words import about, and_list
+from slackbot.services.pin_changes import ChangesAnswer
 from slackbot.services.version_queries import (
     ComponentAnswer,
     EnvironmentAnswer,
     VersionsAnswer,
 )
+from slackbot.services.version_views import DiffAnswer, WhereAnswer
 
 # How much of a message the problems' context may take, all of them together.
 MAX_PROBLEM_CHARS = 2000
@@ -45,6 +50,12 @@ def versions_message(answer: VersionsAnswer) -> Message:
         return environment_versions(answer.versions, commit_url=answer.commit_url)
     if isinstance(answer, ComponentAnswer):
         return component_detail(answer)
+    if isinstance(answer, DiffAnswer):
+        return diff_message(answer)
+    if isinstance(answer, WhereAnswer):
+        return where_message(answer)
+    if isinstance(answer, ChangesAnswer):
+        return changes_message(answer)
     return versions_help(answer.environments, answer.components)
 
 
@@ -55,13 +66,23 @@ def versions_help(environments: Mapping[str, Sequence[str]], components: Sequenc
     ]
     example_env = next(iter(environments), "prod")
     example_component = components[0] if components else "jupyter_hub"
+    example_other = next(iter(list(environments)[1:]), "stg")
     usage = (
         "*`/versions ENV`* — every component an environment runs: flux branch, chart version, image.\n"
         "*`/versions ENV COMPONENT`* — one component in detail, and every environment that shares "
-        f"its release branch.\nFor example `/versions {example_env} {example_component}`."
+        "its release branch.\n"
+        "*`/versions diff ENV ENV`* — the components whose branch, chart or image differ between two "
+        "environments, how far apart their release branches are, and a button to make the first like "
+        "the second.\n"
+        "*`/versions where COMPONENT`* — one component in every environment, grouped by the release "
+        "branch they share.\n"
+        "*`/versions changes ENV [COMPONENT] [--since 7d]`* — what changed in an environment's pins lately.\n"
+        f"For example `/versions {example_env} {example_component}`, "
+        f"`/versions diff {example_env} {example_other}` or `/versions where {example_component}`."
     )
     return Message(
-        text="Usage: /versions ENV [COMPONENT]. Environments: " + ", ".join(environments),
+        text="Usage: /versions ENV [COMPONENT] · diff ENV ENV · where COMPONENT · changes ENV. Environments: "
+        + ", ".join(environments),
         blocks=[section(usage), section("*Environments*\n" + "\n".join(env_lines))],
     )
 

@@ -13,7 +13,9 @@ from functools import singledispatch
 
 from slackbot.domain import events as ev
 from slackbot.domain.hotfix import Hotfix, Stage
+from slackbot.domain.report_document import report_from_document
 from slackbot.domain.rollout import describe_duration
+from slackbot.render import report_text
 
 _CANT_REACH = re.compile(r"^can't reach [^:]*:\s*", re.IGNORECASE)
 _DONE = ":white_check_mark:"
@@ -94,7 +96,7 @@ def _(event: ev.Merged) -> str:
     then = (
         f" Next: `/hotfix promote {hotfix.ticket}` to back-merge into `{event.main_branch}`."
         if hotfix.needs_backmerge
-        else f" A pin needs no back-merge: done. {_DONE}"
+        else f" {'Pins need' if hotfix.more_pins else 'A pin needs'} no back-merge: done. {_DONE}"
     )
     return (
         f"Merged into `{hotfix.base_branch}` as `{(hotfix.merge_sha or '')[:7]}`. "
@@ -181,6 +183,7 @@ def _(event: ev.RolloutLate) -> str:
 
 
 sentence.register(ev.RolloutUnwatchable, lambda e: f":warning: {e.detail}")
+sentence.register(ev.ReportReady, lambda e: report_text.thread_text(report_from_document(e.document)))
 
 
 @sentence.register
@@ -257,7 +260,10 @@ sentence.register(
 sentence.register(ev.PullRequested, lambda r: f"Pull request opened: {r.url}")
 sentence.register(
     ev.NoBackmergeNeeded,
-    lambda r: f"{r.hotfix.ticket} changes a pin on `{r.hotfix.base_branch}`; it needs no back-merge.",
+    lambda r: (
+        f"{r.hotfix.ticket} changes {'pins' if r.hotfix.more_pins else 'a pin'} on `{r.hotfix.base_branch}`; "
+        "it needs no back-merge."
+    ),
 )
 sentence.register(
     ev.AlreadyBackmerged, lambda r: f"{r.hotfix.ticket} is already back-merged into `{r.main_branch}`."

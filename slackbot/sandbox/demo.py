@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from slackbot.domain.hotfix import Hotfix, Stage
+from slackbot.domain.make_like import MAKE_LIKE_ACTION
+from slackbot.render.home_blocks import VERSIONS
+from slackbot.render.hotfix_blocks import SNOOZE
 from slackbot.render.terminal import render_message
 from slackbot.sandbox.harness import GENERAL, INCIDENT, TEAM, Sandbox
 from slackbot.sandbox.world import ApiError, commit_file, open_pulls
@@ -28,9 +31,18 @@ Type exactly what you would type in Slack, for example:
   /versions prod                     everything prod runs
   /versions prod jupyter_hub         one component, and who else uses its release branch
   /versions production jupyter       aliases work; so do typos (you get a "did you mean")
+  /versions diff prod stg            how prod differs from stg (and a "Make prod like stg" button)
+  press COMPONENT                    press that button for COMPONENT (in an incident channel)
+  /versions where jupyter_hub        one component in every environment, grouped by release branch
+  /versions changes prod --since 90d what changed in prod's pins, newest first
   /hotfix prod jupyter_hub           start a hot-fix (the ticket comes from #{INCIDENT[1]})
   /hotfix pr 2291 · /hotfix promote 2291 · /hotfix status · /hotfix cancel 2291
+  /hotfix report 2291                the hot-fix's timeline, for the post-incident review
   /hotfix prod jupyter_hub --chart 3.2.2 INC-31     change one version pin by pull request
+The bot's Home tab in Slack:
+  home                 open it: open hot-fixes, release branches main lacks, every environment
+  home open ENV [COMPONENT]   pick ENV (and COMPONENT) in its menu: the `/versions` answer in a modal
+  home snooze [N]      press the Nth "Snooze 1 day" on it (the first by default)
 What people do outside Slack:
   push [TICKET]        a developer pushes a fix to the hot-fix branch
   merge [TICKET]       a reviewer presses "Merge" on the hot-fix's open pull request on GitHub
@@ -88,26 +100,27 @@ class _Console:
         if line.startswith("/"):
             self.say(self.box.ask(line, timeout=30).text)
             self.seen = self.box.slack.post_mark()  # the answer showed those already
-        elif word in {"help", "?"}:
-            self.say(HELP)
-        elif word == "push":
-            self.push(rest)
-        elif word == "merge":
-            self.merge(rest)
-        elif word == "thread":
-            self.thread(rest)
-        elif word == "prs":
-            self.prs()
-        elif word == "channel":
-            self.channel(rest)
-        elif word == "wait":
-            self.wait(rest)
-        elif word == "remind":
-            self.say(f"(reminders job: {self.box.bot.followup.remind()})")
-        elif word in ("fail", "heal"):
-            self.fail_or_heal(word, rest)
-        else:
+            return
+        commands: dict[str, Callable[[str], None]] = {
+            "help": lambda _: self.say(HELP),
+            "?": lambda _: self.say(HELP),
+            "push": self.push,
+            "merge": self.merge,
+            "thread": self.thread,
+            "prs": lambda _: self.prs(),
+            "home": self.home,
+            "press": self.press,
+            "channel": self.channel,
+            "wait": self.wait,
+            "remind": lambda _: self.say(f"(reminders job: {self.box.bot.followup.remind()})"),
+            "fail": lambda words: self.fail_or_heal("fail", words),
+            "heal": lambda words: self.fail_or_heal("heal", words),
+        }
+        command = commands.get(word)
+        if command is None:
             self.say("Type a slash command such as `/versions prod`, a console command, or `help`.")
+            return
+        command(rest)
 
     def hotfix(self, ticket: str) -> Hotfix | None:
         store = self.box.bot.store
@@ -156,6 +169,60 @@ class _Console:
             self.say(render_message(root.text, root.blocks))
         for reply in slack.thread(hotfix.channel_id, hotfix.thread_ts):
             self.say("  ↳ " + render_message(reply.text, reply.blocks).replace("\n", "\n    "))
+
+    def press(self, component: str) -> None:
+        """Press "Make A like B" for one component on the latest `/versions diff` answer (after
+        Slack's confirmation dialog, which the console takes as answered yes)."""
+        conversation = self.box.conversation
+        try:
+            message = conversation.find_message_with(MAKE_LIKE_ACTION)
+        except LookupError:
+            self.say("Ask `/versions diff prod stg` first: its answer has the buttons.")
+            return
+        values = [
+            str(element.get("value"))
+            for block in message.blocks
+            for element in [block.get("accessory") or {}, *block.get("elements", [])]
+            if isinstance(element, dict) and element.get("action_id") == MAKE_LIKE_ACTION
+        ]
+        chosen = [v for v in values if v.rsplit("|", 1)[-1] == component.strip()]
+        if not chosen:
+            names = ", ".join(v.rsplit("|", 1)[-1] for v in values)
+            self.say(f"The latest diff has a button for: {names or 'no component'}.")
+            return
+        # GitHub writes are a second apart (PyGithub's spacing): wait out the pauses between them.
+        self.say(conversation.click(MAKE_LIKE_ACTION, chosen[0], message, timeout=60, settle=2.5).text)
+        self.seen = self.box.slack.post_mark()
+
+    def home(self, rest: str) -> None:
+        """The Home tab as Slack shows it: opened, or one of its menus or buttons used."""
+        words = rest.split()
+        conversation = self.box.conversation
+        if not words:
+            self.say(conversation.open_home(timeout=30).text or "(the bot published no Home tab)")
+            return
+        if conversation.emulator.home_view(self.box.user.user_id) is None:
+            conversation.open_home(timeout=30)  # a person sees the tab before using it
+        if words[0] == "open" and 2 <= len(words) <= 3:
+            action, value = VERSIONS, " ".join(words[1:])
+        elif words[0] == "snooze" and len(words) <= 2 and (len(words) == 1 or words[1].isdigit()):
+            buttons = conversation.open_home(timeout=30).options(SNOOZE)
+            index = int(words[1]) - 1 if len(words) == 2 else 0
+            if not 0 <= index < len(buttons):
+                self.say(f"The Home tab has {len(buttons)} Snooze button(s).")
+                return
+            action, value = SNOOZE, buttons[index]
+        else:
+            self.say("`home`, `home open ENV [COMPONENT]` or `home snooze [N]`.")
+            return
+        try:
+            reply = conversation.choose_in_home(action, value, timeout=30)
+        except LookupError:
+            self.say(f"The Home tab's menus offer no `{value}`: type `home` to see them.")
+            return
+        last = reply.posts[-1] if reply.posts else None
+        self.say(render_message(last["text"], last["blocks"]) if last else "(the bot showed nothing)")
+        self.seen = self.box.slack.post_mark()
 
     def prs(self) -> None:
         found = False

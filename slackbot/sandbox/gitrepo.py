@@ -232,9 +232,20 @@ class GitRepo:
             return None
         return self.log(sha, max_count=1)[0]
 
-    def log(self, rev: str, *, max_count: int, skip: int = 0, path: str | None = None) -> list[CommitInfo]:
-        """Commits reachable from ``rev``, newest first (git's default order)."""
+    def log(
+        self,
+        rev: str,
+        *,
+        max_count: int,
+        skip: int = 0,
+        path: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+    ) -> list[CommitInfo]:
+        """Commits reachable from ``rev``, newest first; ``since``/``until``: committer dates, inclusive."""
         args = ["log", "-z", f"--format={_LOG_FORMAT}", f"--max-count={max_count}", f"--skip={skip}"]
+        args += [f"--since=@{since}"] if since is not None else []
+        args += [f"--until=@{until}"] if until is not None else []
         args += [_check_rev(rev), "--"]
         if path:
             args.append(path)

@@ -1,13 +1,17 @@
 """The Slack side of a conversation: a person's commands and clicks, delivered to the bot.
 
 Slack delivers slash commands and interactions to the bot either over HTTP (form-encoded, signed
-with the signing secret) or as Socket Mode envelopes. ``HttpDelivery`` and ``SocketDelivery`` do
-exactly that, so the bot under test runs its real request path, signature checks included;
-``Conversation`` wraps a delivery and a :class:`~slackbot.sandbox.slack_payloads.SlackUser` (who
-builds the payloads) errbot-style, collecting what the bot shows as a ``Reply``::
+with the signing secret) or as Socket Mode envelopes, and Events API callbacks (a person opening
+the app's Home tab) as signed JSON or ``events_api`` envelopes. ``HttpDelivery`` and
+``SocketDelivery`` do exactly that, so the bot under test runs its real request path, signature
+checks included; ``Conversation`` wraps a delivery and a
+:class:`~slackbot.sandbox.slack_payloads.SlackUser` (who builds the payloads) errbot-style,
+collecting what the bot shows as a ``Reply``::
 
     bot = Conversation(emulator, HttpDelivery(url, secret), SlackUser(emulator))
     assert "release/0.2.105" in bot.ask("/versions prod jupyter_hub").text
+    home = bot.open_home()                      # the Home tab the bot published, as read
+    modal = bot.choose_in_home("home_versions", "prod jupyter_hub")
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from slack_sdk.signature import SignatureVerifier
 from slackbot.render.terminal import render_message
 from slackbot.sandbox.slack_emulator import JsonDict, Message, SlackEmulator
 from slackbot.sandbox.slack_emulator.model import Post
+from slackbot.sandbox.slack_home import HomeTab, home_action_payload
 from slackbot.sandbox.slack_payloads import SlackUser, find_element
 
 # Slack gives the bot 3 seconds to acknowledge a command or an interaction.
@@ -34,6 +39,9 @@ _SLACK_USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
 # The kinds of delivery, as Socket Mode envelopes name them.
 _COMMAND = "slash_commands"
 _INTERACTION = "interactive"
+_EVENT = "events_api"
+# What a Home tab's click ends with: the tab published again, a modal's answer, or a message.
+HOME_ANSWERS = ("views.publish", "views.update", "chat.postEphemeral")
 
 
 @dataclass
@@ -82,9 +90,20 @@ class Delivery(ABC):
     ) -> DeliveryResult:
         return self._deliver(_INTERACTION, payload, _Headers(timestamp, signature, retry_num))
 
+    def send_event(
+        self,
+        envelope: JsonDict,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        retry_num: int | None = None,
+    ) -> DeliveryResult:
+        """An Events API callback (``type: event_callback``), as Slack sends it to the app."""
+        return self._deliver(_EVENT, envelope, _Headers(timestamp, signature, retry_num))
+
     @abstractmethod
     def _deliver(self, kind: str, payload: JsonDict, overrides: _Headers) -> DeliveryResult:
-        """Deliver ``payload`` of ``kind`` (``slash_commands`` or ``interactive``)."""
+        """Deliver ``payload`` of ``kind`` (``slash_commands``, ``interactive`` or ``events_api``)."""
 
 
 @dataclass(frozen=True)
@@ -114,15 +133,20 @@ class HttpDelivery(Delivery):
         self._timeout = timeout
 
     def _deliver(self, kind: str, payload: JsonDict, overrides: _Headers) -> DeliveryResult:
-        # Slash commands come form-encoded; interactions as one form field holding JSON.
+        # Slash commands come form-encoded; interactions as one form field holding JSON; Events
+        # API callbacks as a JSON body.
+        if kind == _EVENT:
+            return self._post(json.dumps(payload), overrides, content_type="application/json")
         body = urlencode(payload) if kind == _COMMAND else urlencode({"payload": json.dumps(payload)})
         return self._post(body, overrides)
 
-    def _post(self, body: str, overrides: _Headers) -> DeliveryResult:
+    def _post(
+        self, body: str, overrides: _Headers, *, content_type: str = "application/x-www-form-urlencoded"
+    ) -> DeliveryResult:
         timestamp, signature = overrides.timestamp, overrides.signature
         sent_at = str(int(time.time()) if timestamp is None else timestamp)
         headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Type": content_type,
             "User-Agent": _SLACK_USER_AGENT,
             "X-Slack-Request-Timestamp": sent_at,
         }
@@ -282,6 +306,65 @@ class Conversation:
         mark = self.emulator.post_mark()
         ack = self.delivery.send_interaction(payload)
         return self._collect(mark, ack, None, timeout, settle)
+
+    def open_home(self, *, tab: str = "home", timeout: float = 10.0) -> HomeTab:
+        """Open the app's Home tab (``tab``: ``home``, or ``messages``): Slack sends the bot an
+        ``app_home_opened`` event; returns the view the bot published for this person, once it
+        has (a ``messages`` tab, which the bot leaves alone, returns after ``timeout``)."""
+        user_id = self.user.user_id
+        before = len(self.emulator.home_publishes(user_id))
+        received = self._publishes_received()
+        ack = self.delivery.send_event(self.emulator.app_home_opened_event(user_id, tab=tab))
+        deadline = time.monotonic() + timeout
+        while ack.ok and time.monotonic() < deadline:
+            published = self.emulator.home_publishes(user_id)
+            # Returned once the Web API has also logged the call (``received``, ``calls``).
+            if len(published) > before and self._publishes_received() > received:
+                return HomeTab(published[-1].view, ack.status)
+            time.sleep(0.02)
+        return HomeTab(self.emulator.home_view(user_id), ack.status, timed_out=ack.ok)
+
+    def choose_in_home(
+        self, action_id: str, value: str, *, timeout: float = 10.0, settle: float = 0.3
+    ) -> Reply:
+        """Press the button or choose the option ``value`` of ``action_id`` on this person's Home
+        tab (as last published); collect what the bot shows until it answers: the tab published
+        again, a modal's answer (views.update), or a message to them."""
+        view = self.emulator.home_view(self.user.user_id)
+        if view is None:
+            raise LookupError("nothing was published to this person's Home tab yet: open_home() first")
+        payload = home_action_payload(self.user, view, action_id, value)
+        mark = self.emulator.post_mark()
+        ack = self.delivery.send_interaction(payload)
+        if not ack.ok:
+            return Reply(ack, [])
+        posts: list[JsonDict] = []
+        deadline, answered_at, seen = time.monotonic() + timeout, None, mark
+        while True:
+            arrived = self.emulator.posts_since(seen)
+            seen += len(arrived)
+            # Other conversations' answers and other people's Home tabs are not ours.
+            fresh = [p for p in arrived if p.kind not in ("ack", "response_url") and self._mine(p)]
+            posts.extend(p.as_dict() for p in fresh)
+            if answered_at is None and any(self._answers_in_home(p) for p in fresh):
+                answered_at = time.monotonic()
+            now = time.monotonic()
+            if answered_at is not None and now - answered_at >= settle:
+                return Reply(ack, posts)
+            if now >= deadline:
+                return Reply(ack, posts, timed_out=answered_at is None)
+            time.sleep(0.02)
+
+    def _publishes_received(self) -> int:
+        return sum(r.via == "views.publish" for r in self.emulator.received())
+
+    def _mine(self, post: Post) -> bool:
+        return post.kind != "views.publish" or post.user == self.user.user_id
+
+    def _answers_in_home(self, post: Post) -> bool:
+        if post.kind == "views.update":
+            return True
+        return post.kind in HOME_ANSWERS and post.user == self.user.user_id
 
     def find_message_with(self, action_id: str) -> Message:
         """The latest message visible to this user with an element ``action_id``."""

@@ -3,7 +3,8 @@
 Two requests (a double click, two copies of the bot) may reach the same step at once: the thread
 is claimed in the shared ledger before it is posted, and every piece of news is claimed under its
 key before it is told, so nothing is posted twice. A post Slack refuses releases its claim, and
-the next attempt posts it.
+the next attempt posts it. A claim stays *pending* until the post is confirmed; the watch job
+retells news a killed bot left pending (:meth:`Announcer.retell_pending`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from slackbot.domain.errors import OUTSIDE_FAILURES, BotError, unfinished
 from slackbot.domain.events import Announcement, Rollout, ThreadEvent
 from slackbot.domain.followup import RolloutState
 from slackbot.domain.hotfix import Hotfix, StaleHotfix
+from slackbot.domain.news_record import PendingAnnouncement, UnreadableNews, news_record, read_news
 from slackbot.domain.views import HotfixLinks, ThreadView
 from slackbot.services.access import HotfixPolicy
 from slackbot.services.ports import HotfixStore, Ledger, SourceReader, Threads
@@ -25,6 +27,7 @@ from slackbot.services.ports import HotfixStore, Ledger, SourceReader, Threads
 log = logging.getLogger(__name__)
 
 THREAD_CLAIM_TTL = timedelta(seconds=60)  # a claim older than this was left by a crashed attempt
+PENDING_LAPSE = timedelta(seconds=60)  # news claimed this long ago and unconfirmed: its teller died
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,7 +94,7 @@ class Announcer:
         """Tell the thread once per (hot-fix, event key), whichever copy of the bot gets there first."""
         if hotfix.id is None or not hotfix.thread_ts:
             return False
-        claim = self.ledger.claim_announcement(hotfix.id, event.key, self.clock())
+        claim = self.ledger.claim_announcement(hotfix.id, event.key, self.clock(), news_record(event))
         if claim is None:
             return False
         try:
@@ -102,6 +105,39 @@ class Announcer:
             )
             self.ledger.release_announcement(hotfix.id, event.key, claim)
             return False
+        self.ledger.confirm_announcement(hotfix.id, event.key, claim)
+        return True
+
+    def retell_pending(self) -> int:
+        """Post the news a killed bot claimed and never confirmed, once; how many were posted.
+
+        A claim pending for longer than a post takes was left by a bot killed mid-post. The thread
+        is read first: the reply may have reached Slack before the bot died (its metadata names the
+        news), and then it is only confirmed."""
+        now, told = self.clock(), 0
+        for pending in self.ledger.pending_announcements(now - PENDING_LAPSE):
+            claim = self.ledger.reclaim_announcement(pending, now)
+            if claim is not None and self._retell(pending, claim):
+                told += 1
+        return told
+
+    def _retell(self, pending: PendingAnnouncement, claim: str) -> bool:
+        hotfix_id, key = pending.hotfix_id, pending.event_key
+        hotfix = self.store.get(hotfix_id)
+        try:
+            if hotfix is None or not hotfix.thread_ts or self.threads.told(hotfix, key):
+                self.ledger.confirm_announcement(hotfix_id, key, claim)
+                return False
+            event = read_news(pending.record, hotfix)
+            self.threads.tell(hotfix, event)
+        except UnreadableNews:
+            log.warning("cannot rebuild the news %s of hot-fix %s; not retold", key, hotfix_id)
+            self.ledger.confirm_announcement(hotfix_id, key, claim)
+            return False
+        except BotError:
+            log.warning("could not retell %s for hot-fix %s; will try again", key, hotfix_id, exc_info=True)
+            return False  # still pending: the next watch tries again once it lapses
+        self.ledger.confirm_announcement(hotfix_id, key, claim)
         return True
 
     def post(self, hotfix: Hotfix, event: ThreadEvent) -> bool:

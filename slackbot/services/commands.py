@@ -16,9 +16,11 @@ from slackbot.domain.hotfix_commands import (
     Cancel,
     Help,
     HotfixCommand,
+    MakeLike,
     OpenModal,
     OpenPr,
     Promote,
+    Report,
     Snooze,
     SnoozeReminders,
     Start,
@@ -29,6 +31,7 @@ from slackbot.domain.snooze import SnoozeSubject
 from slackbot.domain.tickets import ticket_from_channel
 from slackbot.services.access import Access, Actor
 from slackbot.services.backmerge import Backmerges
+from slackbot.services.hotfix_report import HotfixReports
 from slackbot.services.outcome import Answer, HelpText, StartForm
 from slackbot.services.pulls import PullRequests
 from slackbot.services.records import HotfixRecords
@@ -53,6 +56,7 @@ class HotfixCommands:
         records: HotfixRecords,
         access: Access,
         versions: VersionService,
+        reports: HotfixReports,
     ) -> None:
         self.records = records
         self.access = access
@@ -69,9 +73,13 @@ class HotfixCommands:
             lambda c, actor: snoozes.snooze(SnoozeSubject.of_hotfix(c.ticket), c.duration, actor),
         )
         self._on(SnoozeReminders, "snooze", lambda c, actor: snoozes.snooze(c.subject, c.duration, actor))
+        # A `/versions diff` button: planned by the starter, then handled as the (audited) Start it becomes.
+        self._plan_make_like = starter.make_like
+        self._handlers[MakeLike] = self._make_like
         # Questions: nothing changes, nothing to audit.
         self._handlers[Help] = lambda _c, _actor: HelpText()
         self._handlers[Status] = lambda c, _actor: tracker.status(c.ticket)
+        self._handlers[Report] = lambda c, _actor: reports.answer(c.ticket)  # like status: from anywhere
         self._handlers[OpenModal] = lambda _c, actor: self._start_form(actor)
 
     @property
@@ -108,6 +116,18 @@ class HotfixCommands:
             return
         self.access.authorize_change(actor, hotfix)
 
+    def _make_like(self, command: MakeLike, actor: Actor) -> Answer:
+        """Who and where are checked as for `/hotfix`, before anything is read; both environments
+        are read again (not the values the button was drawn with); a refusal is audited as a start's."""
+        try:
+            self.access.authorize(actor)
+            ticket = self.access.ticket_for(None, actor)  # from the incident channel's name, as typed starts
+            start = self._plan_make_like(command, ticket)
+        except Exception as error:
+            self.records.audit_failure(actor, "start", self._ticket(command, actor), error)
+            raise
+        return self.handle(start, actor)
+
     def _start_form(self, actor: Actor) -> StartForm:
         self.access.authorize(actor)
         return StartForm(
@@ -118,8 +138,9 @@ class HotfixCommands:
 
     def _ticket(self, command: object, actor: Actor) -> str:
         """The ticket an audit row names, as typed (or from the channel's name, for a start)."""
-        if isinstance(command, Start):
-            return command.ticket or ticket_from_channel(self.access.channel_name(actor) or "") or "?"
+        if isinstance(command, Start | MakeLike):
+            typed = command.ticket if isinstance(command, Start) else None
+            return typed or ticket_from_channel(self.access.channel_name(actor) or "") or "?"
         if isinstance(command, SnoozeReminders):
             return command.subject.key
         return command.ticket if isinstance(command, TicketCommand) else "?"

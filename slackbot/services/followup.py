@@ -5,7 +5,8 @@ restart or a second copy of the bot never repeats one; an outage is one "can't r
 hot-fix and one "reachable again". Each run is one *read cycle*: a branch or pull request that
 several hot-fixes share is read once per run.
 
-The work itself is done by :class:`~slackbot.services.watcher.Watcher` (hot-fixes and roll-outs)
+The work itself is done by :class:`~slackbot.services.watcher.Watcher` (hot-fixes and roll-outs),
+:class:`~slackbot.services.hotfix_report.HotfixReports` (the report of each hot-fix that completed)
 and :class:`~slackbot.services.reminders.Reminders` (back-merges still owed to main).
 """
 
@@ -16,6 +17,7 @@ from contextlib import AbstractContextManager
 
 from slackbot.domain.rollout import ClusterView
 from slackbot.domain.versions import ComponentReport
+from slackbot.services.hotfix_report import HotfixReports
 from slackbot.services.reminders import Reminders
 from slackbot.services.report import Report
 from slackbot.services.rollouts import EnvironmentFollowup, Rollouts
@@ -31,17 +33,22 @@ class FollowupService:
         watcher: Watcher,
         reminders: Reminders,
         rollouts: Rollouts,
+        reports: HotfixReports,
         read_cycle: Callable[[], AbstractContextManager[None]],
     ) -> None:
         self.watcher = watcher
+        self.reports = reports
         self.reminders = reminders
         self.rollouts = rollouts
         self._read_cycle = read_cycle
 
     def watch(self) -> Report:
-        """Move every open hot-fix along and check the roll-outs of merged ones."""
+        """Move every open hot-fix along, check the roll-outs of merged ones, then post the report of
+        each hot-fix that is now complete."""
         with self._read_cycle():
-            return self.watcher.watch()
+            report = self.watcher.watch()
+            self.reports.post_completed(report)
+            return report
 
     def remind(self) -> Report:
         """Remind about every branch with commits main lacks."""

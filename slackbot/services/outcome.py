@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from slackbot.domain.events import Reply
 from slackbot.domain.hotfix import Hotfix
+from slackbot.domain.hotfix_report import HotfixReport
 from slackbot.domain.views import ThreadView
 
 
@@ -41,4 +42,11 @@ class StartForm:
     core: str  # what to choose for a hot-fix of the core repository itself
 
 
-Answer = Outcome | StatusList | HelpText | StartForm
+@dataclass(frozen=True)
+class ReportAnswer:
+    """`/hotfix report TICKET`: the timeline of each hot-fix with that ticket (usually one), oldest first."""
+
+    reports: tuple[HotfixReport, ...]
+
+
+Answer = Outcome | StatusList | HelpText | StartForm | ReportAnswer

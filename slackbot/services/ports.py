@@ -12,9 +12,11 @@ from slackbot.domain.events import BackmergeReminder, ChannelPost, ThreadEvent
 from slackbot.domain.followup import RolloutState, RolloutTarget
 from slackbot.domain.forge import CommitStatus, Comparison, FileText, PullInfo
 from slackbot.domain.hotfix import AuditEntry, Hotfix
+from slackbot.domain.news_record import PendingAnnouncement
+from slackbot.domain.pin_history import FileHistory
 from slackbot.domain.rollout import FluxObservation
 from slackbot.domain.snooze import SnoozeSubject
-from slackbot.domain.versions import BranchSnapshot, CommitInfo
+from slackbot.domain.versions import BranchSnapshot, CommitInfo, UnreadableFile
 from slackbot.domain.views import ThreadView
 
 
@@ -39,6 +41,28 @@ class SourceReader(Protocol):
 
     def branch_head(self, repository: str, branch: str) -> CommitInfo:
         """The commit a branch points at. Raises NotFound or Unavailable like read_branch."""
+        ...
+
+    def compare(self, repository: str, base: str, head: str) -> Comparison:
+        """``head`` compared with ``base`` (branches or commits): how many commits each has that the
+        other lacks. Raises NotFound or Unavailable like read_branch."""
+        ...
+
+    def file_history(
+        self, repository: str, branch: str, paths: Sequence[str], *, since: datetime | None, limit: int
+    ) -> FileHistory:
+        """The commits on ``branch`` since ``since`` (None: ever) that touched any of ``paths``,
+        newest first, at most ``limit`` of them (``more`` says whether older ones were left out).
+
+        Raises NotFound when the repository or branch does not exist, Unavailable like read_branch.
+        """
+        ...
+
+    def read_commits(
+        self, repository: str, wanted: Mapping[str, Sequence[str]]
+    ) -> Mapping[str, Mapping[str, str | UnreadableFile | None]]:
+        """Files at commits (full sha -> paths), as ``read_branch`` gives them; a commit's files
+        never change, so the forge keeps them. Raises Unavailable when the forge cannot answer."""
         ...
 
     def scope(self) -> AbstractContextManager[None]:
@@ -71,8 +95,6 @@ class Forge(SourceReader, Protocol):
         Raises BranchNameBlocked when git cannot hold the name beside an existing branch (``a``
         beside ``a/b``)."""
         ...
-
-    def compare(self, repository: str, base: str, head: str) -> Comparison: ...
 
     def find_pull(self, repository: str, head: str, base: str) -> PullInfo | None: ...
 
@@ -112,6 +134,10 @@ class HotfixStore(Protocol):
 
     def audit(self, entry: AuditEntry) -> None: ...
 
+    def audit_trail(self, hotfix_id: int) -> list[AuditEntry]:
+        """The audit entries of one hot-fix, oldest first."""
+        ...
+
 
 class Threads(Protocol):
     """The hot-fix's Slack thread: one parent message kept current, one reply per change."""
@@ -127,7 +153,11 @@ class Threads(Protocol):
     def update_thread(self, view: ThreadView) -> None: ...
 
     def tell(self, hotfix: Hotfix, event: ThreadEvent) -> None:
-        """Reply in the thread with the news."""
+        """Reply in the thread with the news (news told once carries its key in the reply's metadata)."""
+        ...
+
+    def told(self, hotfix: Hotfix, event_key: str) -> bool:
+        """Whether the thread already has the reply telling the news of that key."""
         ...
 
     def link(self, hotfix: Hotfix) -> str | None:
@@ -151,9 +181,17 @@ class Ledger(Protocol):
     A ``claim_*`` returns the claim (or True) to exactly one caller, whichever copy of the bot asks
     first; releasing a claim lets the next attempt take it (the step it guarded failed)."""
 
-    def claim_announcement(self, hotfix_id: int, event_key: str, now: datetime) -> str | None: ...
+    def claim_announcement(
+        self, hotfix_id: int, event_key: str, now: datetime, record: str = ""
+    ) -> str | None: ...
+
+    def confirm_announcement(self, hotfix_id: int, event_key: str, claim: str) -> None: ...
 
     def release_announcement(self, hotfix_id: int, event_key: str, claim: str) -> None: ...
+
+    def pending_announcements(self, claimed_before: datetime) -> list[PendingAnnouncement]: ...
+
+    def reclaim_announcement(self, pending: PendingAnnouncement, now: datetime) -> str | None: ...
 
     def claim_thread(self, hotfix_id: int, now: datetime, *, lapse_after: timedelta) -> str | None: ...
 
@@ -167,6 +205,14 @@ class Ledger(Protocol):
 
     def record_rollout(self, hotfix_id: int, environment: str, state: RolloutState) -> bool:
         """True when the state changed (and this caller changed it)."""
+        ...
+
+    def rollout_seen(self, hotfix_id: int, environment: str, state: RolloutState) -> datetime | None:
+        """When the roll-out was first recorded in ``state`` (None: never, or not recorded when)."""
+        ...
+
+    def announcement_claimed(self, hotfix_id: int, event_key: str) -> bool:
+        """Whether the news of that key was claimed (told, or being told) by some copy of the bot."""
         ...
 
     def note_closed_pull(self, hotfix_id: int, number: int) -> None: ...

@@ -8,7 +8,10 @@ is shown to have been cut from the base. A name git cannot hold beside an existi
 
 - a *component* hot-fix branches from the release branch the environment pins;
 - a *core* hot-fix branches from the environment's own branch of the core repository;
-- a *pin* hot-fix changes one value in a core file, through a pull request into the environment branch.
+- a *pin* hot-fix changes one value in a core file — or several of one component's (branch, chart,
+  image: "make prod like stg"), which may live in different files — through one pull request into the
+  environment branch. The branch gets one commit per changed file; a retry commits only what is not
+  there yet, so a crash between two commits is finished by the same command.
 """
 
 from __future__ import annotations
@@ -29,18 +32,25 @@ from slackbot.domain.errors import (
 from slackbot.domain.events import AlreadyStarted, BranchCut, Started
 from slackbot.domain.forge import BranchNameBlocked
 from slackbot.domain.hotfix import DuplicateHotfix, Hotfix, Kind, PinChange, PinField, Stage
-from slackbot.domain.hotfix_commands import Start
-from slackbot.domain.pin_edit import PinUnchanged, edit_pin, pin_path
+from slackbot.domain.hotfix_commands import MakeLike, Start
+from slackbot.domain.pin_edit import apply_pins, edit_pin, legacy_refusal, pin_path, pins_by_file
 from slackbot.domain.tickets import hotfix_branch
 from slackbot.domain.versions import FileRef, Layout
 from slackbot.render import pull_requests as texts
 from slackbot.services.access import Actor, HotfixPolicy
+from slackbot.services.make_like import make_like_start
 from slackbot.services.outcome import Outcome
 from slackbot.services.pulls import PullRequests
 from slackbot.services.step import LifecycleStep
 from slackbot.services.versions import VersionService
 
 CORE_COMPONENT = "core"
+# What an interrupted cut leaves undone, by (a pin hot-fix?, of several pins?).
+_UNDONE = {
+    (False, False): "was not checked",
+    (True, False): "the pin change was not committed to it",
+    (True, True): "the pin changes were not all committed to it",
+}
 
 
 @dataclass(frozen=True)
@@ -62,9 +72,9 @@ class _Asked:
         base_branch: str,
         rollout_environments: tuple[str, ...],
         base_sha: str | None = None,
-        pin: PinChange | None = None,
+        pins: tuple[PinChange, ...] = (),
     ) -> Hotfix:
-        return Hotfix(
+        hotfix = Hotfix(
             ticket=self.ticket,
             kind=kind,
             environment=self.environment,
@@ -77,8 +87,8 @@ class _Asked:
             summary=self.command.summary,
             base_sha=base_sha,
             rollout_environments=rollout_environments,
-            pin=pin,
         )
+        return hotfix.with_pins(pins)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,13 +104,17 @@ class HotfixStarter(LifecycleStep):
         ticket = self.access.ticket_for(command.ticket, actor)
         branch = hotfix_branch(ticket, self.policy.branch_template)
         asked = _Asked(environment, command, ticket, branch, actor)
-        plan = self._plan_pin(asked) if command.pin is not None else self._plan_branch(asked)
+        plan = self._plan_pin(asked) if command.pins else self._plan_branch(asked)
         hotfix, adopted = self._record(plan, actor)
         if adopted is not None:
             return adopted
         return self._finish(hotfix, actor)
 
     # -- planning -------------------------------------------------------------------------------
+
+    def make_like(self, command: MakeLike, ticket: str) -> Start:
+        """The start a "Make prod like stg" button asks for, from both environments' pins now."""
+        return make_like_start(command, self.versions, ticket, self.paths)
 
     def _plan_branch(self, asked: _Asked) -> Hotfix:
         environment = asked.environment
@@ -133,25 +147,30 @@ class HotfixStarter(LifecycleStep):
         )
 
     def _plan_pin(self, asked: _Asked) -> Hotfix:
-        pin, environment = asked.command.pin, asked.environment
-        assert pin is not None
+        environment = asked.environment
         deployed = self.versions.environment(environment)
         component = self.versions.resolve_component(asked.command.component, deployed)
         pinned = next((c for c in deployed.components if c.name == component), None)
-        if pin.field is PinField.BRANCH and pinned is not None and pinned.repository:
-            self.forge.branch_head(pinned.repository, pin.value)  # NotFound: one sentence, nothing made
+        for pin in asked.command.pins:
+            if pin.field is PinField.BRANCH and pinned is not None and pinned.repository:
+                self.forge.branch_head(pinned.repository, pin.value)  # NotFound: one sentence, nothing made
         if deployed.layout is not Layout.SPLIT:
-            raise UsageError(
-                f"{environment} uses the legacy `{self.paths.legacy}`; change its pins by hand "
-                "(pin hot-fixes edit the split `core/*-config.yaml` files only)."
-            )
-        path = pin_path(pin.field, self.paths)
+            raise legacy_refusal(environment, self.paths.legacy)
         base = deployed.branch
-        found = self.forge.read_file(self.policy.core_repository, path, deployed.commit)
-        if found is None:
-            raise NotFound(f"`{path}` does not exist on `{base}`; a pin can only change an existing file.")
-        ref = FileRef(self.policy.core_repository, base, path)
-        _, old = edit_pin(found.text, ref, component, pin.field, pin.value)
+        texts_read: dict[str, str] = {}  # each file once, edited pin by pin: every pin checked up front
+        changes: list[PinChange] = []
+        for pin in asked.command.pins:
+            path = pin_path(pin.field, self.paths)
+            if path not in texts_read:
+                found = self.forge.read_file(self.policy.core_repository, path, deployed.commit)
+                if found is None:
+                    raise NotFound(
+                        f"`{path}` does not exist on `{base}`; a pin can only change an existing file."
+                    )
+                texts_read[path] = found.text
+            ref = FileRef(self.policy.core_repository, base, path)
+            texts_read[path], old = edit_pin(texts_read[path], ref, component, pin.field, pin.value)
+            changes.append(PinChange(field=pin.field, path=path, old=old, new=pin.value))
         return asked.hotfix(
             kind=Kind.PIN,
             component=component,
@@ -159,7 +178,7 @@ class HotfixStarter(LifecycleStep):
             base_branch=base,
             base_sha=deployed.commit,
             rollout_environments=self._environments_on_core_branch(base),
-            pin=PinChange(field=pin.field, path=path, old=old, new=pin.value),
+            pins=tuple(changes),
         )
 
     def _environments_on_core_branch(self, branch: str) -> tuple[str, ...]:
@@ -205,7 +224,7 @@ class HotfixStarter(LifecycleStep):
             "thread was not posted; run the same command again to post it.",
         )
         self.announcer.announce(hotfix, BranchCut(hotfix, adopted=not created))
-        if hotfix.pin is not None or not created:
+        if hotfix.pins or not created:
             try:
                 hotfix = self.pulls.try_open(hotfix, quiet=True)
             except OUTSIDE_FAILURES as error:
@@ -240,10 +259,9 @@ class HotfixStarter(LifecycleStep):
         try:
             if not created:
                 self._check_adoptable(hotfix, actor)
-            if hotfix.pin is not None:
-                self._commit_pin(hotfix)
+            self._commit_pins(hotfix, fresh=created)
         except OUTSIDE_FAILURES as error:
-            undone = "the pin change was not committed to it" if hotfix.pin else "was not checked"
+            undone = _UNDONE[(bool(hotfix.pin), bool(hotfix.more_pins))]
             raise unfinished(
                 error,
                 f"`{hotfix.branch}` in `{hotfix.repository}` exists, but {undone}; run the same command "
@@ -291,23 +309,28 @@ class HotfixStarter(LifecycleStep):
         self.records.save(hotfix.cancelled(), show=False)
         self.records.audit(actor, "start", hotfix, result)
 
-    def _commit_pin(self, hotfix: Hotfix) -> None:
-        """Put the one changed value on the hot-fix branch (once, even when retried)."""
-        pin = hotfix.pin
-        assert pin is not None
-        on_branch = self.forge.read_file(hotfix.repository, pin.path, hotfix.branch)
-        if on_branch is None:
-            raise NotFound(f"`{pin.path}` disappeared from `{hotfix.branch}`; nothing was committed.")
-        ref = FileRef(hotfix.repository, hotfix.branch, pin.path)
-        try:
-            new_text, _ = edit_pin(on_branch.text, ref, hotfix.component, pin.field, pin.new)
-        except PinUnchanged:
-            return  # the branch already pins the new value: committed by an earlier attempt
-        self.forge.commit_file(
-            hotfix.repository,
-            hotfix.branch,
-            pin.path,
-            new_text,
-            message=texts.pin_commit_message(hotfix),
-            replaces=on_branch.sha,
-        )
+    def _commit_pins(self, hotfix: Hotfix, *, fresh: bool) -> None:
+        """Put the changed values on the hot-fix branch: one commit per file, each made once even when
+        retried (a file that already pins its new values was committed by an earlier attempt).
+
+        On a branch this attempt has just cut (``fresh``), each file is still as it is at the base
+        commit until its own commit (one file changes per commit), so it is read there: the reads
+        the plan made, answered from the cache. An adopted branch is read as it is now."""
+        assert hotfix.base_sha is not None
+        at = hotfix.base_sha if fresh else hotfix.branch
+        for path, pins in pins_by_file(hotfix.pins).items():
+            on_branch = self.forge.read_file(hotfix.repository, path, at)
+            if on_branch is None:
+                raise NotFound(f"`{path}` disappeared from `{hotfix.branch}`; nothing was committed.")
+            ref = FileRef(hotfix.repository, hotfix.branch, path)
+            new_text = apply_pins(on_branch.text, ref, hotfix.component, pins)
+            if new_text is None:
+                continue
+            self.forge.commit_file(
+                hotfix.repository,
+                hotfix.branch,
+                path,
+                new_text,
+                message=texts.pin_commit_message(hotfix, pins),
+                replaces=on_branch.sha,
+            )

@@ -1,4 +1,5 @@
-"""`/versions` answered as data: help, one environment, or one component and its blast radius.
+"""`/versions` answered as data: help, one environment, one component and its blast radius, how two
+environments differ (`diff`), and where a component runs (`where`, both in :mod:`version_views`).
 
 The Slack command and `slackbot versions` ask the same queries and word the answers with
 :mod:`slackbot.render.versions_blocks`.
@@ -12,8 +13,17 @@ from dataclasses import dataclass
 from slackbot.domain.events import Rollout
 from slackbot.domain.rollout import ClusterView
 from slackbot.domain.versions import ComponentReport, EnvironmentVersions
-from slackbot.domain.versions_commands import ComponentQuery, EnvironmentQuery, VersionsQuery
+from slackbot.domain.versions_commands import (
+    ChangesQuery,
+    ComponentQuery,
+    DiffQuery,
+    EnvironmentQuery,
+    VersionsQuery,
+    WhereQuery,
+)
 from slackbot.services.access import HotfixPolicy
+from slackbot.services.pin_changes import ChangesAnswer, PinChanges
+from slackbot.services.version_views import DiffAnswer, VersionViews, WhereAnswer
 from slackbot.services.versions import VersionService
 
 ClusterLookup = Callable[[ComponentReport], ClusterView | None]
@@ -41,16 +51,24 @@ class ComponentAnswer:
     cluster: ClusterView | None = None
 
 
-VersionsAnswer = VersionsHelpAnswer | EnvironmentAnswer | ComponentAnswer
+VersionsAnswer = (
+    VersionsHelpAnswer | EnvironmentAnswer | ComponentAnswer | DiffAnswer | WhereAnswer | ChangesAnswer
+)
 
 
 class VersionQueries:
     def __init__(
-        self, versions: VersionService, policy: HotfixPolicy, clusters: ClusterLookup | None = None
+        self,
+        versions: VersionService,
+        policy: HotfixPolicy,
+        clusters: ClusterLookup | None = None,
+        changes: PinChanges | None = None,  # `changes`: the history of the pins
     ) -> None:
         self.versions = versions
         self.policy = policy
         self.clusters = clusters
+        self.views = VersionViews(versions, policy)
+        self.changes = changes
 
     def answer(self, query: VersionsQuery) -> VersionsAnswer:
         versions, source = self.versions, self.versions.source
@@ -59,6 +77,12 @@ class VersionQueries:
             return EnvironmentAnswer(deployed, source.web_url(deployed.repository, commit=deployed.commit))
         if isinstance(query, ComponentQuery):
             return self._component(query)
+        if isinstance(query, DiffQuery):
+            return self.views.diff(query)
+        if isinstance(query, WhereQuery):
+            return self.views.where(query)
+        if isinstance(query, ChangesQuery) and self.changes is not None:
+            return self.changes.answer(query)
         return VersionsHelpAnswer(
             {name: tuple(env.aliases) for name, env in versions.environments.items()}, tuple(versions.catalog)
         )

@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from slackbot.domain.core_files import ComponentSpec, CorePaths, assemble_environment
+from slackbot.domain.environment_diff import (
+    CompareKey,
+    EnvironmentDiff,
+    Whereabouts,
+    diff_environments,
+    find_component,
+)
 from slackbot.domain.errors import BotError, NotFound
+from slackbot.domain.forge import Comparison
 from slackbot.domain.names import UnknownName, resolve_name
 from slackbot.domain.versions import (
     BranchSnapshot,
@@ -83,6 +91,68 @@ class VersionService:
         """Everything one environment pins (``environment`` is a canonical name)."""
         with self.source.scope():
             return self._read_environment(environment, self._paths.all())
+
+    def all_environments(self) -> dict[str, EnvironmentVersions | BotError]:
+        """Every environment with all its files, in one read of the core repository's branches;
+        an environment that cannot be read gives why, without failing the others."""
+        with self.source.scope():
+            wanted: dict[str, tuple[str, ...]] = {
+                env.branch: self._paths.all() for env in self.environments.values()
+            }
+            snapshots = self.source.read_branches(self.core_repository, wanted)
+            return {
+                name: self._assembled_or_error(name, snapshots[env.branch])
+                for name, env in self.environments.items()
+            }
+
+    def environments_named(self, names: Sequence[str]) -> dict[str, EnvironmentVersions | BotError]:
+        """The named environments (canonical names) with all their files, in one read of the core
+        repository's branches; one that cannot be read gives why."""
+        with self.source.scope():
+            wanted = {self.environments[name].branch: self._paths.all() for name in names}
+            snapshots = self.source.read_branches(self.core_repository, wanted)
+            return {
+                name: self._assembled_or_error(name, snapshots[self.environments[name].branch])
+                for name in names
+            }
+
+    def diff(self, left: str, right: str) -> EnvironmentDiff:
+        """How ``left`` differs from ``right`` (canonical names): one read of both branches, then
+        the comparisons of the release branches that differ, in parallel."""
+        with self.source.scope():
+            both = self.environments_named((left, right))
+            left_versions, right_versions = both[left], both[right]
+            if isinstance(left_versions, BotError):
+                raise left_versions
+            if isinstance(right_versions, BotError):
+                raise right_versions
+            diff = diff_environments(left_versions, right_versions)
+            return diff.with_comparisons(self.compare_all(diff.comparisons()))
+
+    def compare_all(self, keys: Sequence[CompareKey]) -> dict[CompareKey, Comparison | BotError]:
+        """Each ``(repository, base, head)`` compared, in parallel within the caller's scope; one
+        comparison failing is not the others'."""
+        with self.source.scope():
+            futures = {
+                # a context each: one context cannot be entered by two threads at once
+                key: self._executor.submit(contextvars.copy_context().run, self._compared, key)
+                for key in keys
+            }
+            return {key: future.result() for key, future in futures.items()}
+
+    def _compared(self, key: CompareKey) -> Comparison | BotError:
+        try:
+            return self.source.compare(*key)
+        except BotError as error:
+            return error
+
+    def where(self, component_query: str) -> Whereabouts:
+        """One component (by name or alias) in every environment, from one read of them all."""
+        everything = self.all_environments()
+        readable = [v for v in everything.values() if not isinstance(v, BotError)]
+        if not readable:
+            raise next(v for v in everything.values() if isinstance(v, BotError))
+        return find_component(self.resolve_component(component_query, *readable), everything)
 
     def component(self, environment: str, component_query: str) -> ComponentReport:
         """One component's detail in one environment, and which environments share its branch."""
@@ -166,11 +236,15 @@ class VersionService:
             paths = self._paths.all() if name == environment else self._branch_paths()
             wanted[env.branch] = tuple(dict.fromkeys((*wanted.get(env.branch, ()), *paths)))
         snapshots = self.source.read_branches(self.core_repository, wanted)
-        found: dict[str, EnvironmentVersions | BotError] = {}
-        for name, env in self.environments.items():
-            snapshot = snapshots[env.branch]
-            found[name] = snapshot if isinstance(snapshot, BotError) else self._assembled(name, snapshot)
-        return found
+        return {
+            name: self._assembled_or_error(name, snapshots[env.branch])
+            for name, env in self.environments.items()
+        }
+
+    def _assembled_or_error(
+        self, environment: str, snapshot: BranchSnapshot | BotError
+    ) -> EnvironmentVersions | BotError:
+        return snapshot if isinstance(snapshot, BotError) else self._assembled(environment, snapshot)
 
     def _assembled(self, environment: str, snapshot: BranchSnapshot) -> EnvironmentVersions:
         return assemble_environment(

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from slackbot.domain.errors import BotError, Unavailable
 from slackbot.domain.hotfix import Hotfix, Stage
+from slackbot.services.announcer import Announcer
 from slackbot.services.outages import Outages
 from slackbot.services.ports import HotfixStore
 from slackbot.services.report import Report
@@ -27,10 +28,12 @@ class Watcher:
     tracker: HotfixTracker
     rollouts: Rollouts
     outages: Outages
+    announcer: Announcer
     clock: Callable[[], datetime]
 
     def watch(self) -> Report:
         report = Report()
+        self._retell_pending(report)
         for followed in self._followed():
             report.checked += 1
             hotfix = followed
@@ -47,6 +50,14 @@ class Watcher:
             except BotError:
                 log.warning("could not follow %s", hotfix.ticket, exc_info=True)
         return report
+
+    def _retell_pending(self, report: Report) -> None:
+        try:
+            retold = self.announcer.retell_pending()
+        except BotError:
+            log.warning("could not look for news a stopped bot left untold", exc_info=True)
+            return
+        report.retold += retold
 
     def _followed(self) -> list[Hotfix]:
         """Open hot-fixes, and finished ones whose roll-out is still unconfirmed (for a day)."""

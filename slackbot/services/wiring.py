@@ -18,7 +18,10 @@ from slackbot.services.announcer import Announcer
 from slackbot.services.backmerge import Backmerges
 from slackbot.services.commands import HotfixCommands
 from slackbot.services.followup import FollowupService
+from slackbot.services.home import HomeService
+from slackbot.services.hotfix_report import HotfixReports
 from slackbot.services.outages import Outages
+from slackbot.services.pin_changes import PinChanges
 from slackbot.services.ports import Directory, Forge, HotfixStore, Ledger, ReminderPoster, Threads
 from slackbot.services.pulls import PullRequests
 from slackbot.services.records import HotfixRecords
@@ -51,6 +54,8 @@ class Services:
     rollouts: Rollouts
     reminders: Reminders
     versions: VersionQueries  # every `/versions` question
+    home: HomeService  # the App Home tab
+    reports: HotfixReports  # `/hotfix report`, and each hot-fix's report once it completes
 
 
 def wire_services(
@@ -68,7 +73,10 @@ def wire_services(
     core_flux_name: str,
     clock: Callable[[], datetime],
     read_cycle: Callable[[], AbstractContextManager[None]] = nullcontext,
+    direct_forge: Forge | None = None,
 ) -> Services:
+    """``direct_forge``: the forge read past any sharing within a job's run (``forge`` by default),
+    for what a shared listing leaves out (who merged a pull request)."""
     return _Wiring(
         forge=forge,
         store=store,
@@ -83,6 +91,7 @@ def wire_services(
         core_flux_name=core_flux_name,
         clock=clock,
         read_cycle=read_cycle,
+        direct_forge=direct_forge or forge,
     ).services()
 
 
@@ -103,6 +112,7 @@ class _Wiring:
     core_flux_name: str
     clock: Callable[[], datetime]
     read_cycle: Callable[[], AbstractContextManager[None]]
+    direct_forge: Forge
 
     def services(self) -> Services:
         access = Access(self.policy, self.directory)
@@ -125,7 +135,8 @@ class _Wiring:
         starter = HotfixStarter(
             **vars(step), versions=self.versions, pulls=pulls, policy=self.policy, paths=self.paths
         )
-        rollouts, reminders, followup = self._follow_up(step, tracker, backmerges, snoozes)
+        reports = self._reports(announcer, tracker)
+        rollouts, reminders, followup = self._follow_up(step, tracker, backmerges, snoozes, reports)
         return Services(
             hotfixes=HotfixCommands(
                 starter=starter,
@@ -136,6 +147,7 @@ class _Wiring:
                 records=records,
                 access=access,
                 versions=self.versions,
+                reports=reports,
             ),
             followup=followup,
             access=access,
@@ -148,11 +160,55 @@ class _Wiring:
             snoozes=snoozes,
             rollouts=rollouts,
             reminders=reminders,
-            versions=VersionQueries(self.versions, self.policy, rollouts.cluster_view),
+            versions=VersionQueries(
+                self.versions, self.policy, rollouts.cluster_view, changes=self._pin_changes()
+            ),
+            home=HomeService(
+                versions=self.versions,
+                forge=self.forge,
+                store=self.store,
+                ledger=self.ledger,
+                thread_view=announcer.view,
+                main_branch=self.policy.main_branch,
+                clock=self.clock,
+            ),
+            reports=reports,
+        )
+
+    def _pin_changes(self) -> PinChanges:
+        """`/versions changes`: the history of the pins on the environments' branches."""
+        versions = self.versions
+        return PinChanges(
+            versions.source,
+            core_repository=versions.core_repository,
+            branches={name: env.branch for name, env in versions.environments.items()},
+            catalog=versions.catalog,
+            paths=self.paths,
+            clock=self.clock,
+            names=versions,
+        )
+
+    def _reports(self, announcer: Announcer, tracker: HotfixTracker) -> HotfixReports:
+        """`/hotfix report`, and the report posted in each hot-fix's thread once it completes."""
+        return HotfixReports(
+            store=self.store,
+            ledger=self.ledger,
+            forge=self.direct_forge,  # each pull request read whole: who merged it, when it opened
+            announcer=announcer,
+            directory=self.directory,
+            refresh=tracker.refresh,
+            ticket_pattern=self.policy.ticket_pattern,
+            main_branch=self.policy.main_branch,
+            clock=self.clock,
         )
 
     def _follow_up(
-        self, step: LifecycleStep, tracker: HotfixTracker, backmerges: Backmerges, snoozes: Snoozes
+        self,
+        step: LifecycleStep,
+        tracker: HotfixTracker,
+        backmerges: Backmerges,
+        snoozes: Snoozes,
+        reports: HotfixReports,
     ) -> tuple[Rollouts, Reminders, FollowupService]:
         """The scheduled jobs' services: roll-outs, outages, reminders, and the watcher over them."""
         outages = Outages(announcer=step.announcer, ledger=self.ledger, clock=self.clock)
@@ -178,9 +234,18 @@ class _Wiring:
             clock=self.clock,
         )
         watcher = Watcher(
-            store=self.store, tracker=tracker, rollouts=rollouts, outages=outages, clock=self.clock
+            store=self.store,
+            tracker=tracker,
+            rollouts=rollouts,
+            outages=outages,
+            announcer=step.announcer,
+            clock=self.clock,
         )
         followup = FollowupService(
-            watcher=watcher, reminders=reminders, rollouts=rollouts, read_cycle=self.read_cycle
+            watcher=watcher,
+            reminders=reminders,
+            rollouts=rollouts,
+            reports=reports,
+            read_cycle=self.read_cycle,
         )
         return rollouts, reminders, followup

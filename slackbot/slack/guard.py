@@ -2,9 +2,11 @@
 
 :func:`guarded` is WSGI middleware in front of Bolt's handler for ``POST /slack/events``. Slack
 always sends: ``X-Slack-Request-Timestamp`` as whole seconds; a body of at most a few kilobytes,
-UTF-8, form-encoded (``application/x-www-form-urlencoded``; this bot subscribes to no Events API
-JSON); either a slash command (``command``, ``user_id``, ``channel_id``) or one ``payload`` field
-holding a JSON object with a ``type`` and, for the types the bot handles, the fields it reads.
+UTF-8, form-encoded (``application/x-www-form-urlencoded``): either a slash command (``command``,
+``user_id``, ``channel_id``) or one ``payload`` field holding a JSON object with a ``type`` and,
+for the types the bot handles, the fields it reads — or, from the Events API (the Home tab's
+``app_home_opened``), a JSON body (``application/json``): an ``event_callback`` with its
+``event`` object, or the ``url_verification`` challenge.
 Anything else is answered at once — 400 (413 for a body over :data:`MAX_BODY`, 415 for another
 media type) with a short reason of our own words, never an echo of the input — and logged in one
 line. Signatures are not the guard's business: what it lets through still meets Bolt's
@@ -28,7 +30,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from slack_bolt import BoltRequest, BoltResponse
@@ -40,6 +42,7 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 MAX_BODY = 1024 * 1024  # Slack's largest requests (a modal's state) are tens of kilobytes
 FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"  # the Events API's requests
 _TIMESTAMP = re.compile(r"[0-9]{1,11}")  # ASCII digits only; 11 of them reach the year 5138
 _MAX_FIELDS = 100
 
@@ -56,6 +59,11 @@ _SHAPES: dict[str, tuple[tuple[str, type], ...]] = {
     ),
 }
 _ANY_INTERACTION = (("user", dict), ("user.id", str))  # every other interaction Slack sends
+# The Events API's JSON bodies, by type: nothing else comes as JSON.
+_EVENT_SHAPES: dict[str, tuple[tuple[str, type], ...]] = {
+    "event_callback": (("team_id", str), ("event_id", str), ("event", dict), ("event.type", str)),
+    "url_verification": (("challenge", str),),
+}
 
 
 class Refused(Exception):
@@ -110,8 +118,12 @@ def check(timestamp: str | None, content_type: str, body: bytes) -> None:
     """Raise :class:`Refused` unless the request has the shape of one of Slack's."""
     if timestamp is not None and not _TIMESTAMP.fullmatch(timestamp):
         raise _bad("X-Slack-Request-Timestamp is not a Unix time in whole seconds")
-    if content_type.partition(";")[0].strip().lower() != FORM:
-        raise Refused("415 Unsupported Media Type", f"Slack's requests are {FORM}")
+    media_type = content_type.partition(";")[0].strip().lower()
+    if media_type == JSON:
+        _check_event(body)
+        return
+    if media_type != FORM:
+        raise Refused("415 Unsupported Media Type", f"Slack's requests are {FORM} (or {JSON} for events)")
     fields = _form_fields(body)
     if "payload" in fields:
         _check_shape(_payload(fields["payload"]), "payload")
@@ -119,6 +131,21 @@ def check(timestamp: str | None, content_type: str, body: bytes) -> None:
         _check_shape(fields, "command")
     elif "ssl_check" not in fields:  # Slack's certificate check: Bolt answers it
         raise _bad("neither a slash command nor an interaction payload")
+
+
+def _check_event(body: bytes) -> None:
+    """An Events API body: a JSON object of a type in :data:`_EVENT_SHAPES`, in its shape."""
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _bad("the body is not UTF-8") from None
+    except (ValueError, RecursionError):
+        raise _bad("the body is not JSON") from None
+    if not isinstance(document, dict) or document.get("type") not in _EVENT_SHAPES:
+        raise _bad("the JSON body is not an Events API callback")
+    for path, expected in _EVENT_SHAPES[str(document["type"])]:
+        if not all(isinstance(found, expected) for found in _values(document, path.split("."))):
+            raise _bad(f"{path} is not {'an object' if expected is dict else 'a string'}")
 
 
 def _form_fields(body: bytes) -> dict[str, str]:
@@ -198,7 +225,13 @@ class RecentSignatures:
 BoltMiddleware = Callable[[BoltRequest, BoltResponse, Callable[[], BoltResponse]], BoltResponse]
 
 
-def refusing_replays(recent: RecentSignatures) -> BoltMiddleware:
+class SignatureMemory(Protocol):
+    def first_time(self, signature: str) -> bool:
+        """Whether ``signature`` is new (and remember it); False for one already seen."""
+        ...
+
+
+def refusing_replays(recent: SignatureMemory) -> BoltMiddleware:
     """A global Bolt middleware refusing a signed HTTP request seen before (Socket Mode has none)."""
 
     def refuse_replays(

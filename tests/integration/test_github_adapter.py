@@ -8,12 +8,14 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
 from slackbot.adapters.github import GitHubForge, web_base_from_api
 from slackbot.adapters.github_budget import RequestBudget
+from slackbot.adapters.shared_reads import SharedReads
 from slackbot.bootstrap import github_connector
 from slackbot.domain.errors import Conflict, NotFound, Unavailable
 from slackbot.domain.versions import UnreadableFile
@@ -331,3 +333,48 @@ def test_requests_in_flight_are_bounded_per_command_and_for_the_process(
     finally:
         github_emulator.delay = 0.0
         adapter.close()
+
+
+def test_a_watch_cycle_reads_pull_requests_and_heads_once_per_repository(
+    source: GitHubForge, github_emulator: GitHubEmulator, sandbox_world: World
+) -> None:
+    repo = sandbox_world.repo_dir(JUPYTER)
+    first = source.open_pull(JUPYTER, _branch_with_a_commit(source, repo, "hotfix/W-1"), "main", "W-1", "")
+    second = source.open_pull(JUPYTER, _branch_with_a_commit(source, repo, "hotfix/W-2"), "main", "W-2", "")
+    shared = SharedReads(source)
+    github_emulator.clear_log()
+
+    with shared.cycle():
+        pulls = [shared.pull(JUPYTER, pull.number) for pull in (first, second)]
+        compared = [shared.compare(JUPYTER, "main", f"hotfix/W-{n}") for n in (1, 2)]
+
+    assert [(p.number, p.state, p.head) for p in pulls] == [
+        (first.number, "open", "hotfix/W-1"),
+        (second.number, "open", "hotfix/W-2"),
+    ]
+    assert pulls[0].mergeable is None  # a listing leaves mergeability out
+    assert [c.ahead_by for c in compared] == [1, 1]
+    paths = [r.path for r in github_emulator.requests]
+    assert paths.count(f"/repos/{JUPYTER}/pulls") == 1
+    assert paths.count(f"/repos/{JUPYTER}/git/matching-refs/heads") == 1
+
+    github_emulator.clear_log()
+    with shared.cycle():  # nothing moved: two free 304s, and the comparisons of fixed commits kept
+        assert shared.pull(JUPYTER, first.number).state == "open"
+        assert [shared.compare(JUPYTER, "main", f"hotfix/W-{n}").ahead_by for n in (1, 2)] == [1, 1]
+
+    assert sorted((r.path, r.status) for r in github_emulator.requests) == [
+        (f"/repos/{JUPYTER}/git/matching-refs/heads", 304),
+        (f"/repos/{JUPYTER}/pulls", 304),
+    ]
+
+    github_emulator.clear_log()
+    shared.pull(JUPYTER, first.number)  # outside a cycle (a person asking): read alone, as asked
+    assert [r.path for r in github_emulator.requests] == [f"/repos/{JUPYTER}/pulls/{first.number}"]
+
+
+def _branch_with_a_commit(source: GitHubForge, repo_dir: Path, branch: str) -> str:
+    main = source.branch_head(JUPYTER, "main").sha
+    source.create_branch(JUPYTER, branch, main)
+    commit_file(repo_dir, branch, f"fix-{branch[-3:]}.txt", "fixed\n", f"fix for {branch}")
+    return branch

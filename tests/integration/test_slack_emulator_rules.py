@@ -142,6 +142,27 @@ def test_history_shows_metadata_only_when_asked_for_all_of_it(client: WebClient)
     assert with_metadata["metadata"] == metadata
 
 
+def test_a_thread_is_read_parent_first_in_pages_with_its_metadata(client: WebClient) -> None:
+    parent = client.chat_postMessage(channel="C0PUBLIC", text="thread")["ts"]
+    news = {"event_type": "hotfix_news", "event_payload": {"hotfix_id": 1, "key": "pr:3"}}
+    for n in range(5):
+        client.chat_postMessage(channel="C0PUBLIC", thread_ts=parent, text=f"reply {n}", metadata=news)
+
+    first = client.conversations_replies(channel="C0PUBLIC", ts=parent, limit=4, include_all_metadata=True)
+    second = client.conversations_replies(
+        channel="C0PUBLIC", ts=parent, limit=4, cursor=first["response_metadata"]["next_cursor"]
+    )
+
+    assert [m["text"] for m in first["messages"]] == ["thread", "reply 0", "reply 1", "reply 2"]
+    assert first["has_more"] is True
+    assert first["messages"][1]["metadata"] == news
+    assert [m["text"] for m in second["messages"]] == ["reply 3", "reply 4"]
+    assert "metadata" not in second["messages"][0]  # only when asked for all of it
+    assert error_of(lambda: client.conversations_replies(channel="C0PUBLIC", ts="1.000001")) == (
+        "thread_not_found"
+    )
+
+
 # ---------------------------------------------------------------------- Block Kit
 
 

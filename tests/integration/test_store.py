@@ -450,6 +450,18 @@ def test_state_compare_and_set(store: Store) -> None:
     assert store.get_state("missing") is None
 
 
+def test_states_are_found_by_literal_key_and_value_prefixes(store: Store) -> None:
+    store.put_state("announced:1:pr:2", "pending:2026-11-02T09:00:00+00:00\n{}")
+    store.put_state("announced:1:merged", "2026-11-02T09:00:00+00:00")
+    store.put_state("announced_%:1", "pending:x")  # _ and % are literal, not wildcards
+    store.put_state("thread:1", "pending:y")
+
+    found = store.states_with_prefix("announced:", "pending:")
+
+    assert found == {"announced:1:pr:2": "pending:2026-11-02T09:00:00+00:00\n{}"}
+    assert store.states_with_prefix("announced_", "") == {"announced_%:1": "pending:x"}
+
+
 def test_concurrent_compare_and_set_lets_exactly_one_win(store: Store) -> None:
     created = in_threads(8, lambda i: store.put_state_if("snooze", f"by-{i}", expected=None))
     assert created.count(True) == 1, created

@@ -16,7 +16,9 @@ import pytest
 
 from slackbot.adapters.ledger import StateLedger
 from slackbot.bootstrap import SetupError, build_bot
+from slackbot.domain.events import PullOpened
 from slackbot.domain.hotfix import PullRequestRef, Stage
+from slackbot.domain.news_record import news_record
 from slackbot.sandbox.github_emulator import SECONDARY_RATE_LIMIT_MESSAGE
 from slackbot.sandbox.harness import INCIDENT, ManualClock, Sandbox
 from tests.scenario.helpers import JUPYTER, RELEASE, hotfix, push_fix
@@ -182,18 +184,12 @@ def _killed_while_announcing_the_pull(box: Sandbox, ticket: str) -> int:
     box.bot.store.save(found.pull_opened(PullRequestRef(opened.number, opened.url)))
     now = box.clock.now() if box.clock else None
     assert now is not None
-    assert StateLedger(box.bot.store).claim_announcement(found.id, f"pr:{opened.number}", now) is not None
+    news = PullOpened(found, opened.number, opened.url, box.bot.services.announcer.rollout(found))
+    ledger = StateLedger(box.bot.store)
+    assert ledger.claim_announcement(found.id, news.key, now, news_record(news)) is not None
     return opened.number
 
 
-PENDING_ANNOUNCEMENTS = pytest.mark.xfail(
-    strict=True,
-    reason="issue 9 §3 crash window (a), not done yet: announcement claims are not pending/posted, "
-    "and the watch job does not retell lapsed ones",
-)
-
-
-@PENDING_ANNOUNCEMENTS
 def test_an_announcement_claimed_by_a_killed_bot_is_posted_by_the_watch_job(tmp_path: Path) -> None:
     with Sandbox(tmp_path, clock=ManualClock()) as box:
         number = _killed_while_announcing_the_pull(box, "INC-48")
@@ -209,7 +205,6 @@ def test_an_announcement_claimed_by_a_killed_bot_is_posted_by_the_watch_job(tmp_
         assert sum(f"#{number}>" in r for r in replies(box, "INC-48")) == 1
 
 
-@PENDING_ANNOUNCEMENTS
 def test_an_announcement_posted_whose_record_was_lost_is_not_posted_again(tmp_path: Path) -> None:
     with Sandbox(tmp_path, clock=ManualClock()) as box:
         ask(box, "/hotfix prod jupyter_hub INC-49")

@@ -314,7 +314,7 @@ def test_github_failing_for_a_while_is_one_note_and_one_all_clear(box: Sandbox) 
     start(box, "INC-14")
     push_fix(box, "INC-14")
     box.bot.followup.watch()
-    box.github.inject_fault("GET", r"/pulls/\d+$", 502, times=9)  # three cycles' worth, with retries
+    box.github.inject_fault("GET", r"/pulls(/\d+)?$", 502, times=9)  # three cycles' worth, with retries
     for _ in range(8):
         later(box, minutes=1)
 

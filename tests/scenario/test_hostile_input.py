@@ -50,7 +50,12 @@ def answered_safely(
     assert ">" not in text, text
     assert "\n" not in text, text  # one sentence, not an echo of the input
     assert len(text) < 600, text
-    writes = [r for r in box.github.requests if r.method in ("POST", "PUT", "PATCH", "DELETE")]
+    # POST /graphql is a query (the emulator serves no mutations): a read.
+    writes = [
+        r
+        for r in box.github.requests
+        if r.method in ("POST", "PUT", "PATCH", "DELETE") and r.path != "/graphql"
+    ]
     assert writes == [], writes
     tracebacks = [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
     assert tracebacks == [], tracebacks

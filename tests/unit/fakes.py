@@ -10,12 +10,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slackbot.domain.errors import BotError, NotFound
-from slackbot.domain.events import BackmergeReminder, ChannelPost, ThreadEvent
+from slackbot.domain.events import BackmergeReminder, ChannelPost, Keyed, ThreadEvent
 from slackbot.domain.followup import RolloutTarget
 from slackbot.domain.forge import BranchNameBlocked, Comparison, FileText, NothingToMerge, PullInfo
 from slackbot.domain.hotfix import AuditEntry, DuplicateHotfix, Hotfix, StaleHotfix
+from slackbot.domain.pin_history import FileHistory, HistoryCommit
 from slackbot.domain.rollout import FluxObservation
-from slackbot.domain.versions import BranchSnapshot, CommitInfo
+from slackbot.domain.versions import BranchSnapshot, CommitInfo, UnreadableFile
 from slackbot.domain.views import ThreadView
 from slackbot.render.hotfix_blocks import channel_message
 from slackbot.render.words import reminder_text, sentence
@@ -35,18 +36,46 @@ class Failing:
             raise queued.pop(0)
 
 
+@dataclass(frozen=True)
+class FakeCommit:
+    sha: str
+    parents: tuple[str, ...]
+    files: Mapping[str, str]  # every file at the commit
+    date: datetime
+    author: str
+    message: str
+
+    def listed(self, url: str, paths: frozenset[str]) -> HistoryCommit:
+        return HistoryCommit(self.sha, self.parents, self.author, self.date, self.message, url, paths)
+
+
 @dataclass
 class FakeSource:
-    """A forge holding branches as {(repository, branch): (head sha, {path: text})}."""
+    """A forge holding branches as {(repository, branch): (head sha, {path: text})}, and each
+    branch's history (commit shas, oldest first) for comparisons."""
 
     branches: dict[tuple[str, str], tuple[str, Mapping[str, str]]] = field(default_factory=dict)
     reads: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
     heads_asked: list[tuple[str, str]] = field(default_factory=list)
+    # Commits made with add_commit: (repository, sha) -> the commit with every file at it.
+    commits: dict[tuple[str, str], FakeCommit] = field(default_factory=dict)
+    listings: list[tuple[str, str, tuple[str, ...], datetime | None]] = field(default_factory=list)
+    commit_reads: list[tuple[str, str, str]] = field(default_factory=list)  # (repository, sha, path)
+    history: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    compared: list[tuple[str, str, str]] = field(default_factory=list)  # (repository, base, head)
 
     def add_branch(
-        self, repository: str, branch: str, sha: str, files: Mapping[str, str] | None = None
+        self,
+        repository: str,
+        branch: str,
+        sha: str,
+        files: Mapping[str, str] | None = None,
+        *,
+        parents: Sequence[str] = (),
     ) -> None:
+        """``parents``: the commits before ``sha`` on the branch, oldest first."""
         self.branches[(repository, branch)] = (sha, dict(files or {}))
+        self.history[(repository, branch)] = [*parents, sha]
 
     def _branch(self, repository: str, branch: str) -> tuple[str, Mapping[str, str]]:
         try:
@@ -96,6 +125,79 @@ class FakeSource:
         suffix = f"/commit/{commit}" if commit else f"/tree/{branch}" if branch else ""
         return f"https://forge.test/{repository}{suffix}"
 
+    def add_commit(
+        self,
+        repository: str,
+        branch: str,
+        files: Mapping[str, str | None],
+        *,
+        date: datetime,
+        author: str = "dev",
+        message: str = "Change pins",
+        parents: Sequence[str] | None = None,
+    ) -> str:
+        """A commit on ``branch`` writing ``files`` (None deletes one) over its head's; the branch
+        moves to it. ``parents`` (default: the head) may name a merge's parents."""
+        head = self.branches.get((repository, branch))
+        before = dict(head[1]) if head else {}
+        parents = tuple(parents) if parents is not None else ((head[0],) if head else ())
+        after = {p: t for p, t in {**before, **files}.items() if t is not None}
+        sha = f"{len(self.commits) + 1:04x}".rjust(40, "c")
+        self.commits[(repository, sha)] = FakeCommit(sha, parents, after, date, author, message)
+        self.branches[(repository, branch)] = (sha, after)
+        self.history.setdefault((repository, branch), []).append(sha)
+        return sha
+
+    def file_history(
+        self, repository: str, branch: str, paths: Sequence[str], *, since: datetime | None, limit: int
+    ) -> FileHistory:
+        """The first-parent chain from the head (commits made with add_commit), touching ``paths``."""
+        self.listings.append((repository, branch, tuple(paths), since))
+        sha: str | None = self._branch(repository, branch)[0]
+        found: list[HistoryCommit] = []
+        while sha is not None and (commit := self.commits.get((repository, sha))) is not None:
+            parent = self.commits.get((repository, commit.parents[0])) if commit.parents else None
+            touched = frozenset(
+                p for p in paths if commit.files.get(p) != (parent.files.get(p) if parent else None)
+            )
+            if touched and (since is None or commit.date >= since):
+                found.append(commit.listed(self.web_url(repository, commit=commit.sha), touched))
+            sha = commit.parents[0] if commit.parents else None
+        return FileHistory(commits=tuple(found[:limit]), more=len(found) > limit)
+
+    def read_commits(
+        self, repository: str, wanted: Mapping[str, Sequence[str]]
+    ) -> dict[str, dict[str, str | UnreadableFile | None]]:
+        self.commit_reads += [(repository, sha, path) for sha, paths in wanted.items() for path in paths]
+        return {
+            sha: {path: self.commits[(repository, sha)].files.get(path) for path in paths}
+            for sha, paths in wanted.items()
+        }
+
+    def _commits(self, repository: str, ref: str) -> list[str]:
+        if (repository, ref) in self.history:
+            return self.history[(repository, ref)]
+        for (repo, _), commits in self.history.items():
+            if repo == repository and ref in commits:
+                return commits[: commits.index(ref) + 1]
+        raise NotFound(f"`{repository}` has no branch `{ref}`.")
+
+    def compare(self, repository: str, base: str, head: str) -> Comparison:
+        self.compared.append((repository, base, head))
+        base_commits, head_commits = self._commits(repository, base), self._commits(repository, head)
+        ahead = len([c for c in head_commits if c not in base_commits])
+        behind = len([c for c in base_commits if c not in head_commits])
+        status = (
+            "identical"
+            if not (ahead or behind)
+            else "diverged"
+            if ahead and behind
+            else "ahead"
+            if ahead
+            else "behind"
+        )
+        return Comparison(status=status, ahead_by=ahead, behind_by=behind)
+
 
 # -- hot-fixes ------------------------------------------------------------------------------------
 
@@ -110,6 +212,9 @@ class FakePull:
     state: str = "open"
     merged: bool = False
     merge_sha: str | None = None
+    merged_at: datetime | None = None
+    merged_by: str | None = None  # a GitHub login
+    created_at: datetime | None = None
 
     def info(self, repository: str) -> PullInfo:
         return PullInfo(
@@ -122,6 +227,9 @@ class FakePull:
             title=self.title,
             merge_sha=self.merge_sha,
             mergeable=True if self.state == "open" else None,
+            merged_at=self.merged_at,
+            merged_by=self.merged_by,
+            created_at=self.created_at,
         )
 
 
@@ -133,19 +241,13 @@ class FakeForge(FakeSource, Failing):
     makes the next call of that method raise ``error`` (as the adapter would translate GitHub's).
     """
 
-    history: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     pulls: dict[str, list[FakePull]] = field(default_factory=dict)
     created_branches: list[tuple[str, str, str]] = field(default_factory=list)
     created_pulls: list[tuple[str, str, str]] = field(default_factory=list)  # (repository, head, base)
     commits: list[tuple[str, str, str, str]] = field(default_factory=list)  # (repo, branch, path, message)
     failures: dict[str, list[Exception]] = field(default_factory=dict)
     _shas: Iterator[int] = field(default_factory=lambda: itertools.count(1))
-
-    def add_branch(
-        self, repository: str, branch: str, sha: str, files: Mapping[str, str] | None = None
-    ) -> None:
-        super().add_branch(repository, branch, sha, files)
-        self.history[(repository, branch)] = [sha]
+    clock: Callable[[], datetime] | None = None  # GitHub's time, stamping pull requests, when given
 
     def new_sha(self) -> str:
         return f"{next(self._shas):040x}"
@@ -158,8 +260,11 @@ class FakeForge(FakeSource, Failing):
         self.history[(repository, branch)].append(sha)
         return sha
 
-    def merge(self, repository: str, number: int) -> str:
-        """A reviewer pressing the merge button; returns the merge commit's sha."""
+    def merge(
+        self, repository: str, number: int, *, merged_by: str | None = None, at: datetime | None = None
+    ) -> str:
+        """A reviewer (``merged_by``, a GitHub login) pressing the merge button at ``at``; the merge
+        commit's sha."""
         pull = self._pull(repository, number)
         _, head_files = self._branch(repository, pull.head)
         sha = self.new_sha()
@@ -167,6 +272,7 @@ class FakeForge(FakeSource, Failing):
         base += [c for c in self.history[(repository, pull.head)] if c not in base] + [sha]
         self.branches[(repository, pull.base)] = (sha, dict(head_files))
         pull.state, pull.merged, pull.merge_sha = "closed", True, sha
+        pull.merged_by, pull.merged_at = merged_by, at or (self.clock() if self.clock else None)
         return sha
 
     def close(self, repository: str, number: int) -> None:
@@ -177,14 +283,6 @@ class FakeForge(FakeSource, Failing):
 
     def _pull(self, repository: str, number: int) -> FakePull:
         return next(p for p in self.pulls.get(repository, []) if p.number == number)
-
-    def _commits(self, repository: str, ref: str) -> list[str]:
-        if (repository, ref) in self.history:
-            return self.history[(repository, ref)]
-        for (repo, _), commits in self.history.items():
-            if repo == repository and ref in commits:
-                return commits[: commits.index(ref) + 1]
-        raise NotFound(f"`{repository}` has no branch `{ref}`.")
 
     # -- the Forge port
 
@@ -216,19 +314,7 @@ class FakeForge(FakeSource, Failing):
 
     def compare(self, repository: str, base: str, head: str) -> Comparison:
         self._maybe_fail("compare")
-        base_commits, head_commits = self._commits(repository, base), self._commits(repository, head)
-        ahead = len([c for c in head_commits if c not in base_commits])
-        behind = len([c for c in base_commits if c not in head_commits])
-        status = (
-            "identical"
-            if not (ahead or behind)
-            else "diverged"
-            if ahead and behind
-            else "ahead"
-            if ahead
-            else "behind"
-        )
-        return Comparison(status=status, ahead_by=ahead, behind_by=behind)
+        return super().compare(repository, base, head)
 
     def find_pull(self, repository: str, head: str, base: str) -> PullInfo | None:
         found = [p for p in self.open_pulls(repository) if (p.head, p.base) == (head, base)]
@@ -247,6 +333,7 @@ class FakeForge(FakeSource, Failing):
             raise NothingToMerge(f"`{head}` has no commits that `{base}` lacks yet.")
         pulls = self.pulls.setdefault(repository, [])
         pull = FakePull(number=len(pulls) + 1, head=head, base=base, title=title, body=body)
+        pull.created_at = self.clock() if self.clock else None
         pulls.append(pull)
         self.created_pulls.append((repository, head, base))
         return pull.info(repository)
@@ -339,6 +426,9 @@ class FakeHotfixStore:
     def audit(self, entry: AuditEntry) -> None:
         self.audits.append(entry)
 
+    def audit_trail(self, hotfix_id: int) -> list[AuditEntry]:
+        return [e for e in self.audits if e.hotfix_id == hotfix_id]  # appended oldest first
+
     def audit_log(self, *, ticket: str | None = None) -> list[tuple[str, str]]:
         """(action, result) oldest first."""
         return [(e.action, e.result) for e in self.audits if ticket in (None, e.ticket)]
@@ -357,6 +447,11 @@ class FakeHotfixStore:
         self.state[key] = value
         return True
 
+    def states_with_prefix(self, key_prefix: str, value_prefix: str) -> dict[str, str]:
+        return {
+            k: v for k, v in self.state.items() if k.startswith(key_prefix) and v.startswith(value_prefix)
+        }
+
 
 @dataclass
 class FakeThreads(Failing):
@@ -368,6 +463,7 @@ class FakeThreads(Failing):
     replies: list[tuple[str, str]] = field(default_factory=list)  # (ticket, text)
     channel_posts: list[tuple[str, str]] = field(default_factory=list)  # (channel, text)
     updates: list[tuple[str, str]] = field(default_factory=list)  # (ticket, stage)
+    told_keys: list[tuple[str, str]] = field(default_factory=list)  # (ticket, key) as reply metadata
     failures: dict[str, list[Exception]] = field(default_factory=dict)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -395,6 +491,12 @@ class FakeThreads(Failing):
         if not hotfix.thread_ts:
             return  # no thread to reply in: Slack is not asked (as SlackThreads does)
         self.replies.append((hotfix.ticket, sentence(event)))
+        if isinstance(event, Keyed):
+            self.told_keys.append((hotfix.ticket, event.key))
+
+    def told(self, hotfix: Hotfix, event_key: str) -> bool:
+        self._maybe_fail("told")
+        return (hotfix.ticket, event_key) in self.told_keys
 
     def remind_in_thread(self, reminder: BackmergeReminder) -> None:
         self._maybe_fail("remind_in_thread")

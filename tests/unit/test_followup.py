@@ -84,6 +84,7 @@ class Bot:
         self.forge = world()
         self.store = FakeHotfixStore()
         self.threads = FakeThreads()
+        self.ledger = StateLedger(self.store)
         self.environments = {environment.name: environment for environment in environments}
         versions = VersionService(
             self.forge,
@@ -94,7 +95,7 @@ class Bot:
         self.service = wire_services(
             forge=self.forge,
             store=self.store,
-            ledger=StateLedger(self.store),
+            ledger=self.ledger,
             slack=self.threads,
             directory=FakeDirectory(),
             versions=versions,

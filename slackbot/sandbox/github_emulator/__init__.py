@@ -65,9 +65,15 @@ The parts:
   ``repos`` (the repository, a branch), ``git_refs``, ``git_objects`` (commits, blobs, trees),
   ``contents``, ``commits`` (a commit, the history, compare), ``statuses``, ``pulls`` and
   ``merge`` (with ``merge_pull_request`` and ``pull_request_summaries``).
+* ``graphql_api`` — ``POST /graphql``: GitHub's GraphQL API for the part of GitHub's public schema
+  in ``graphql_schema.graphql`` (a true subset, held to it by
+  ``tests/integration/test_github_graphql_contract.py``), executed with graphql-core, with a points
+  budget of its own (``emulator.graphql``: ``points_per_hour``, ``points_used()``, ``queries()``);
+  ``graphql_git`` reads a query's git objects through one ``git cat-file --batch-command``.
 
-Only the standard library and the ``git`` CLI (see :mod:`slackbot.sandbox.gitrepo`); GitHub App
-authentication also needs PyJWT and cryptography (PyGithub's own dependencies), imported only then.
+Only the standard library, the ``git`` CLI (see :mod:`slackbot.sandbox.gitrepo`) and graphql-core
+(``POST /graphql``); GitHub App authentication also needs PyJWT and cryptography (PyGithub's own
+dependencies), imported only then.
 """
 
 from slackbot.sandbox.github_emulator.api import ApiError

@@ -1,10 +1,12 @@
 """Commits: ``GET .../commits/{ref}`` (with its files and stats), ``GET .../commits`` (the history
-from a branch or sha, optionally of one path, paged without counting it all) and
+from a branch or sha, optionally of one path and between two times, paged without counting it all) and
 ``GET .../compare/{base}...{head}`` (ahead, behind, the changed files, and the commits: the 250
 most recent without paging parameters, else pages oldest first).
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from slackbot.sandbox.github_emulator.api import (
     Api,
@@ -19,6 +21,7 @@ from slackbot.sandbox.github_emulator.api import (
     page,
     quote,
     strip_owner,
+    validation_failed,
 )
 from slackbot.sandbox.github_emulator.shapes import commit_json, files_json
 from slackbot.sandbox.gitrepo import CommitInfo
@@ -37,21 +40,45 @@ def get_commit(api: Api, req: Request) -> Reply:
 
 
 def list_commits(api: Api, req: Request) -> Reply:
+    """The history from ``sha`` (a branch, tag or sha; the default branch without it), newest first:
+    of one ``path`` with git's history simplification (as ``git log <sha> -- <path>``), between
+    ``since`` and ``until`` (ISO 8601, against the committer date, inclusive)."""
     repo = api.repo(req)
+    if not repo.git.branches():
+        raise ApiError(409, "Git Repository is empty.")
     start = req.params.get("sha") or repo.default_branch()
     sha = repo.git.resolve(start)
     if sha is None:
-        raise not_found()
+        raise not_found(f"No commit found for SHA: {start}")
+    since, until = _time_param(req, "since"), _time_param(req, "until")
     per_page = int_param(req, "per_page", 30, maximum=100)
     number = int_param(req, "page", 1)
     # One commit more than the page tells whether there is a next page, without counting them all.
     infos = repo.git.log(
-        sha, max_count=per_page + 1, skip=(number - 1) * per_page, path=req.params.get("path") or None
+        sha,
+        max_count=per_page + 1,
+        skip=(number - 1) * per_page,
+        path=req.params.get("path", "").strip("/") or None,
+        since=since,
+        until=until,
     )
-    headers = {}
-    if len(infos) > per_page:
-        headers["Link"] = link(api, req, number + 1, "next")
+    links = [link(api, req, number + 1, "next")] if len(infos) > per_page else []
+    if number > 1:
+        links += [link(api, req, number - 1, "prev"), link(api, req, 1, "first")]
+    headers = {"Link": ", ".join(links)} if links else {}
     return Reply(200, [commit_json(repo, i) for i in infos[:per_page]], headers)
+
+
+def _time_param(req: Request, name: str) -> int | None:
+    """A timestamp parameter as POSIX seconds; GitHub refuses one it cannot read (422)."""
+    text = req.params.get(name)
+    if not text:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise validation_failed({"resource": "Commit", "field": name, "code": "invalid"}) from None
+    return int((when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp())
 
 
 def compare(api: Api, req: Request) -> Reply:

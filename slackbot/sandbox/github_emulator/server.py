@@ -40,6 +40,7 @@ from slackbot.sandbox.github_emulator.api import (
     utc_now,
 )
 from slackbot.sandbox.github_emulator.auth import INSTALLATION_TOKEN_TTL, Credentials, InstallationToken
+from slackbot.sandbox.github_emulator.graphql_api import GRAPHQL_PATH, GraphQLEndpoint
 from slackbot.sandbox.github_emulator.hooks import Fault, Faults, RequestLog, RequestRecord
 from slackbot.sandbox.github_emulator.limits import RATE_LIMIT, WRITE_METHODS, RateLimits
 from slackbot.sandbox.loopback import LoopbackHandler, LoopbackHTTPServer, LoopbackServer
@@ -156,6 +157,8 @@ class GitHubEmulator(LoopbackServer):
         self._log = RequestLog()
         self._faults = Faults()
         self._request_ids = itertools.count(1)
+        # POST /graphql, with its own points budget (``graphql.points_per_hour``, ``graphql.points_used()``).
+        self.graphql = GraphQLEndpoint(self._api, self.clock)
 
     def _announce(self) -> None:
         log.info("GitHub emulator serving %s at %s", self.repos_dir, self.base_url)
@@ -230,7 +233,9 @@ class GitHubEmulator(LoopbackServer):
                 payload = b""
         # As on GitHub: a 304 and a look at /rate_limit cost nothing.
         counted = reply.status != 304 and path != "/rate_limit"
-        reply.headers.update(self._limits.headers(self.rate_limit, count=counted, override=reply.headers))
+        # GraphQL's points are a budget of their own: its answers carry their own X-RateLimit-* headers.
+        core = counted and path != GRAPHQL_PATH
+        reply.headers.update(self._limits.headers(self.rate_limit, count=core, override=reply.headers))
         _add_github_headers(method, reply, payload, request_id=next(self._request_ids))
         finished = time.monotonic()
         record = RequestRecord(
@@ -261,6 +266,8 @@ class GitHubEmulator(LoopbackServer):
                 self._credentials.check_token(headers.get("authorization"))
             else:
                 self._credentials.check_app_jwt(headers.get("authorization"))
+            if raw_path == GRAPHQL_PATH and method == "POST":  # its own points; a query is no write
+                return self.graphql.answer(body)
             self._limits.check(self.rate_limit)
             if installation is not None:
                 ttl = self.installation_token_ttl

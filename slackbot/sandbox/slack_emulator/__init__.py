@@ -18,9 +18,12 @@ The parts:
 * ``web_api`` — the Web API's front door: arguments, dispatch, rate limits, the call log.
 * ``auth`` — tokens and auth.test; ``chat`` — chat.* and reactions.add; ``conversations`` —
   conversations.info/history (paged); ``directory`` — users.info and usergroups.*; ``views`` —
-  trigger ids, views.open/update.
+  trigger ids, views.open/update; ``home`` — views.publish, each person's Home tab, and the
+  ``app_home_opened`` event's Events API envelope.
 * ``response_urls`` — response_url hooks (5 posts, 30 minutes, refusals) and slash command acks.
-* ``socket_mode`` — apps.connections.open and the Socket Mode websocket.
+* ``socket_mode`` — apps.connections.open and the Socket Mode websocket (slash commands,
+  interactions and Events API callbacks travel over it as ``slash_commands``, ``interactive`` and
+  ``events_api`` envelopes).
 
 Decisions worth knowing:
 
@@ -42,6 +45,9 @@ Decisions worth knowing:
   ``msg_too_long``; views answer ``invalid_arguments``), with the reason in
   ``response_metadata.messages``: Slack's documented rules (known block and element types, text
   object types, lengths and counts, a modal's ``submit``) and slack_sdk's own models.
+* views.publish checks a Home tab as Slack does: a known person's ``user_id``, ``type: home``, at most
+  100 blocks, no ``submit``/``close``, 250 KB at most (``view_too_large``), a stale ``hash``
+  (``hash_conflict``); ``home_tab_enabled`` off answers ``not_enabled``.
 * ``received()`` keeps everything the bot asked Slack to show (messages, answers, views), refused
   or not, for contract tests.
 * A ``response_url`` takes at most 5 posts and lives 30 minutes; afterwards it answers HTTP 404

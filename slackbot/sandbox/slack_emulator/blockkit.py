@@ -2,7 +2,8 @@
 
 ``check_message`` and ``check_blocks`` answer the ``Refusal`` Slack would (``msg_too_long``,
 ``no_text``, ``invalid_blocks``, ``msg_blocks_too_long``) or None; ``view_problem`` says why
-views.open/update would refuse a view (``invalid_arguments``), or None. Each refusal carries the
+views.open/update would refuse a view (``invalid_arguments``), or None, and ``home_view_problem``
+the same for a Home tab's view (views.publish: ``type: home``, no ``submit`` or ``close``). Each refusal carries the
 reason as Slack words it in ``response_metadata.messages``: what is wrong and a JSON pointer to it.
 
 Two layers, so that neither one's gaps let through what Slack refuses: Slack's documented rules,
@@ -47,6 +48,7 @@ MAX_BLOCKS_JSON_CHARS = 13_000
 MAX_TEXT_CHARS = 40_000
 MAX_VIEW_TITLE = 24
 MAX_PRIVATE_METADATA = 3000
+MAX_VIEW_BYTES = 250 * 1024  # views.publish answers view_too_large above this
 
 BLOCK_TYPES = frozenset(
     {
@@ -334,6 +336,33 @@ def view_problem(view: Any) -> Problem:
             _text(view.get(k), f"/view/{k}", MAX_VIEW_TITLE, plain=True, optional=True)
             for k in ("submit", "close")
         ),
+        _id(view.get("callback_id"), "/view/callback_id"),
+        _id(view.get("external_id"), "/view/external_id"),
+        *(block_problem(b, f"/view/blocks/{n}") for n, b in enumerate(blocks)),
+        _by_slack_sdk(lambda: View(**view).validate_json(), "/view"),
+    )
+
+
+def home_view_problem(view: Any) -> Problem:
+    """Why views.publish would refuse this Home tab view (answering ``invalid_arguments``), or None.
+
+    As Slack documents it: ``type: home``, 1 to 100 blocks (the Home tab's limit, twice a
+    message's), no ``submit`` or ``close`` (a Home tab has neither), ``private_metadata`` of at
+    most 3000 characters; like a modal's, its blocks may exceed a message's ~13k total.
+    """
+    if not isinstance(view, dict) or view.get("type") != "home":
+        return _at("/view/type", "must be home")
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list) or not 0 < len(blocks) <= MAX_VIEW_BLOCKS:
+        return _at("/view/blocks", f"must hold between 1 and {MAX_VIEW_BLOCKS} blocks")
+    for key in ("submit", "close"):
+        if view.get(key) is not None:
+            return _at(f"/view/{key}", "a home view cannot have submit or close")
+    metadata = view.get("private_metadata")
+    if metadata is not None and not (isinstance(metadata, str) and len(metadata) <= MAX_PRIVATE_METADATA):
+        return _at("/view/private_metadata", f"must be at most {MAX_PRIVATE_METADATA} characters")
+    return _first(
+        _text(view.get("title"), "/view/title", MAX_VIEW_TITLE, plain=True, optional=True),
         _id(view.get("callback_id"), "/view/callback_id"),
         _id(view.get("external_id"), "/view/external_id"),
         *(block_problem(b, f"/view/blocks/{n}") for n, b in enumerate(blocks)),

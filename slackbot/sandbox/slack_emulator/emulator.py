@@ -17,6 +17,7 @@ from slackbot.sandbox.slack_emulator.auth import Auth
 from slackbot.sandbox.slack_emulator.chat import Chat
 from slackbot.sandbox.slack_emulator.conversations import Conversations
 from slackbot.sandbox.slack_emulator.directory import Directory
+from slackbot.sandbox.slack_emulator.home import HomeTabs, Published
 from slackbot.sandbox.slack_emulator.model import ApiCall, HttpReply, JsonDict, Message, Post, Received
 from slackbot.sandbox.slack_emulator.response_urls import ResponseUrls
 from slackbot.sandbox.slack_emulator.server import SlackHttpServer
@@ -63,9 +64,18 @@ class SlackEmulator:
         self._workspace = ws = Workspace(team_id=team_id, bot_user_id=bot_user_id, clock=clock or time.time)
         self._auth = Auth(ws, bot_token=bot_token, app_token=app_token)
         self._views = Views(ws)
+        self._homes = HomeTabs(ws)
         self._socket = SocketMode(app_id=ws.app_id, describe=self.dump)
         self._hooks = ResponseUrls(ws, base_url=lambda: self.base_url)
-        families = (self._auth, self._socket, Chat(ws), Conversations(ws), Directory(ws), self._views)
+        families = (
+            self._auth,
+            self._socket,
+            Chat(ws),
+            Conversations(ws),
+            Directory(ws),
+            self._views,
+            self._homes,
+        )
         self._api = WebApi(ws, self._auth, {n: h for f in families for n, h in f.methods().items()})
         self._http = SlackHttpServer(host, port, api=self._api.handle, hooks=self._hooks.post)
         self._state = "new"  # -> "running" -> "stopped"
@@ -83,6 +93,16 @@ class SlackEmulator:
     @response_url_ttl.setter
     def response_url_ttl(self, seconds: float) -> None:
         self._hooks.ttl = seconds
+
+    @property
+    def home_tab_enabled(self) -> bool:
+        """The manifest's ``features.app_home.home_tab_enabled``: off, views.publish answers
+        ``not_enabled``."""
+        return self._homes.home_tab_enabled
+
+    @home_tab_enabled.setter
+    def home_tab_enabled(self, enabled: bool) -> None:
+        self._homes.home_tab_enabled = enabled
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -184,6 +204,20 @@ class SlackEmulator:
     def views(self) -> list[JsonDict]:
         """Modal views opened or updated, current state, in opening order."""
         return self._views.all()
+
+    def home_view(self, user_id: str) -> JsonDict | None:
+        """The Home tab view ``user_id`` sees now (None before the bot published one to them)."""
+        return self._homes.current(user_id)
+
+    def home_publishes(self, user_id: str | None = None) -> list[Published]:
+        """Every views.publish Slack took (to ``user_id`` only, if given), oldest first."""
+        return self._homes.published(user_id)
+
+    def app_home_opened_event(self, user_id: str, *, tab: str = "home") -> JsonDict:
+        """What Slack sends the app when ``user_id`` opens its Home (``tab``: ``home`` or
+        ``messages``): the Events API's ``event_callback`` envelope around ``app_home_opened``,
+        with the tab's current view once one was published. Deliver it with a ``Delivery``."""
+        return self._homes.opened_event(user_id, tab=tab)
 
     def post_mark(self) -> int:
         """A bookmark for ``posts_since``."""

@@ -140,7 +140,7 @@ class Post:
 
     seq: int
     # chat.postMessage | chat.postEphemeral | chat.update | response_url | ack
-    # | views.open | views.update (text is the modal's title)
+    # | views.open | views.update (text is the modal's title) | views.publish (``user``: whose Home tab)
     kind: str
     at: float
     text: str

@@ -18,7 +18,15 @@ from slackbot.sandbox.slack_emulator.state import Workspace
 
 # The methods that show content (messages and views), whose content ``received`` keeps.
 _SHOWING = frozenset(
-    {"chat.postMessage", "chat.postEphemeral", "chat.update", "views.open", "views.update", "views.push"}
+    {
+        "chat.postMessage",
+        "chat.postEphemeral",
+        "chat.update",
+        "views.open",
+        "views.update",
+        "views.push",
+        "views.publish",
+    }
 )
 # Arguments that WebClient sends JSON-encoded inside form bodies.
 _JSON_ARGS = ("blocks", "attachments", "view", "metadata")

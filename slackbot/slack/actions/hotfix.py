@@ -15,8 +15,8 @@ from slackbot.domain.snooze import SnoozeSubject
 from slackbot.domain.tickets import ticket_problem
 from slackbot.render import hotfix_blocks
 from slackbot.render.hotfix_blocks import answer_message
-from slackbot.services.access import Actor
 from slackbot.services.commands import HotfixCommands
+from slackbot.slack.actions import clicked_by
 from slackbot.slack.delivery import deliver
 from slackbot.slack.errors import CommandHandled, answers_errors
 
@@ -57,11 +57,7 @@ def _handler(hotfixes: HotfixCommands, command_for: Callable[[str, str], HotfixC
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
-        # A click in a private channel or a DM names it "privategroup"/"directmessage": Access looks it up.
-        channel = body.get("channel") or {}
-        actor = Actor(
-            user_id=body["user"]["id"], channel_id=channel.get("id", ""), channel_name=channel.get("name")
-        )
+        actor = clicked_by(body)
         command = command_for(str(action.get("value", "")), hotfixes.ticket_pattern)
         answer = hotfixes.handle(command, actor)
         deliver(answer_message(answer), respond=respond, client=client, body=body)

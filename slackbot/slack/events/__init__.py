@@ -1,0 +1,1 @@
+"""Events API callbacks: the App Home's ``app_home_opened``."""
