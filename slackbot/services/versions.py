@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from slackbot.domain.versions import (
     EnvironmentVersions,
 )
 from slackbot.services.ports import SourceReader
+
+_PARSED_ENTRIES = 512  # (environment, commit) pairs kept parsed: a few commits per environment
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class VersionService:
         self._paths = paths or CorePaths()
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="versions")
         self._lock = threading.Lock()
+        self._parsed: OrderedDict[tuple[object, ...], EnvironmentVersions] = OrderedDict()
         # (environment, component) -> (repository, branch) of the last answer: the release branch
         # whose head is worth asking for before the environment's files say which it is.
         self._last_release: dict[tuple[str, str], tuple[str, str]] = {}
@@ -247,7 +251,15 @@ class VersionService:
         return snapshot if isinstance(snapshot, BotError) else self._assembled(environment, snapshot)
 
     def _assembled(self, environment: str, snapshot: BranchSnapshot) -> EnvironmentVersions:
-        return assemble_environment(
+        """The pins the files give, parsed once per (environment, commit, files): parsing 30
+        environments' YAML on every question would cost more than reading them warm."""
+        key = (environment, snapshot.branch, snapshot.head.sha, tuple(sorted(snapshot.files.items())))
+        with self._lock:
+            known = self._parsed.get(key)
+            if known is not None:
+                self._parsed.move_to_end(key)
+                return known
+        assembled = assemble_environment(
             environment=environment,
             repository=self.core_repository,
             branch=snapshot.branch,
@@ -256,6 +268,11 @@ class VersionService:
             catalog=self.catalog,
             paths=self._paths,
         )
+        with self._lock:
+            self._parsed[key] = assembled
+            while len(self._parsed) > _PARSED_ENTRIES:
+                self._parsed.popitem(last=False)
+        return assembled
 
     def _release_head(
         self,

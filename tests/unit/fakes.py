@@ -58,7 +58,7 @@ class FakeSource:
     reads: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
     heads_asked: list[tuple[str, str]] = field(default_factory=list)
     # Commits made with add_commit: (repository, sha) -> the commit with every file at it.
-    commits: dict[tuple[str, str], FakeCommit] = field(default_factory=dict)
+    made_commits: dict[tuple[str, str], FakeCommit] = field(default_factory=dict)
     listings: list[tuple[str, str, tuple[str, ...], datetime | None]] = field(default_factory=list)
     commit_reads: list[tuple[str, str, str]] = field(default_factory=list)  # (repository, sha, path)
     history: dict[tuple[str, str], list[str]] = field(default_factory=dict)
@@ -142,8 +142,8 @@ class FakeSource:
         before = dict(head[1]) if head else {}
         parents = tuple(parents) if parents is not None else ((head[0],) if head else ())
         after = {p: t for p, t in {**before, **files}.items() if t is not None}
-        sha = f"{len(self.commits) + 1:04x}".rjust(40, "c")
-        self.commits[(repository, sha)] = FakeCommit(sha, parents, after, date, author, message)
+        sha = f"{len(self.made_commits) + 1:04x}".rjust(40, "c")
+        self.made_commits[(repository, sha)] = FakeCommit(sha, parents, after, date, author, message)
         self.branches[(repository, branch)] = (sha, after)
         self.history.setdefault((repository, branch), []).append(sha)
         return sha
@@ -155,8 +155,8 @@ class FakeSource:
         self.listings.append((repository, branch, tuple(paths), since))
         sha: str | None = self._branch(repository, branch)[0]
         found: list[HistoryCommit] = []
-        while sha is not None and (commit := self.commits.get((repository, sha))) is not None:
-            parent = self.commits.get((repository, commit.parents[0])) if commit.parents else None
+        while sha is not None and (commit := self.made_commits.get((repository, sha))) is not None:
+            parent = self.made_commits.get((repository, commit.parents[0])) if commit.parents else None
             touched = frozenset(
                 p for p in paths if commit.files.get(p) != (parent.files.get(p) if parent else None)
             )
@@ -170,7 +170,7 @@ class FakeSource:
     ) -> dict[str, dict[str, str | UnreadableFile | None]]:
         self.commit_reads += [(repository, sha, path) for sha, paths in wanted.items() for path in paths]
         return {
-            sha: {path: self.commits[(repository, sha)].files.get(path) for path in paths}
+            sha: {path: self.made_commits[(repository, sha)].files.get(path) for path in paths}
             for sha, paths in wanted.items()
         }
 

@@ -132,3 +132,18 @@ def test_environment_names_resolve_through_aliases() -> None:
     assert versions.resolve_environment("Production") == "prod"
     with pytest.raises(UnknownName, match="prd"):
         versions.resolve_environment("prd")
+
+
+def test_an_environment_read_again_at_the_same_commit_is_not_parsed_again(source: FakeSource) -> None:
+    versions = service(source)
+    first = versions.environment("prod")
+
+    again = versions.environment("prod")
+    source.add_branch(CORE, "prod", "f" * 40, {"core/flux-config.yaml": flux(jupyter_hub="release/0.2.106")})
+    moved = versions.environment("prod")
+
+    assert again is first  # the same commit's files: the pins parsed before
+    assert moved is not first
+    assert moved.commit == "f" * 40
+    assert moved.component("jupyter_hub") is not None
+    assert moved.component("jupyter_hub").branch == "release/0.2.106"  # type: ignore[union-attr]
