@@ -296,7 +296,6 @@ def build_services(
         core_flux_name=config.core.flux_name,
         clock=clock,
         read_cycle=reads.cycle,
-        direct_forge=reads.forge,  # reports read pull requests whole, past the cycle's listing
     )
 
 

@@ -168,12 +168,15 @@ class SharedReads:
         return self._read(("branch_heads", repository), lambda: self.forge.branch_heads(repository))
 
     def pull(self, repository: str, number: int) -> PullInfo:
-        """In a cycle, from the repository's one listing of recently updated pull requests (a pull
-        request that changed is among them; its ``mergeable`` is unknown there), else read alone."""
+        """In a cycle, an open pull request from the repository's one listing of recently updated
+        pull requests (one that changed is among them). A listing's entry leaves out who merged it
+        and whether it merges cleanly, so a merged or closed one — a change, seen once — is read
+        whole, as is every pull request outside a cycle."""
         if self._memo() is not None:
             recent = self._read(("recent_pulls", repository), lambda: self.forge.recent_pulls(repository))
-            if number in recent:
-                return recent[number]
+            listed = recent.get(number)
+            if listed is not None and listed.state == "open":
+                return listed
         return self._read(("pull", repository, number), lambda: self.forge.pull(repository, number))
 
     def commit_statuses(self, repository: str, ref: str) -> list[CommitStatus]:

@@ -73,10 +73,7 @@ def wire_services(
     core_flux_name: str,
     clock: Callable[[], datetime],
     read_cycle: Callable[[], AbstractContextManager[None]] = nullcontext,
-    direct_forge: Forge | None = None,
 ) -> Services:
-    """``direct_forge``: the forge read past any sharing within a job's run (``forge`` by default),
-    for what a shared listing leaves out (who merged a pull request)."""
     return _Wiring(
         forge=forge,
         store=store,
@@ -91,7 +88,6 @@ def wire_services(
         core_flux_name=core_flux_name,
         clock=clock,
         read_cycle=read_cycle,
-        direct_forge=direct_forge or forge,
     ).services()
 
 
@@ -112,7 +108,6 @@ class _Wiring:
     core_flux_name: str
     clock: Callable[[], datetime]
     read_cycle: Callable[[], AbstractContextManager[None]]
-    direct_forge: Forge
 
     def services(self) -> Services:
         access = Access(self.policy, self.directory)
@@ -193,7 +188,7 @@ class _Wiring:
         return HotfixReports(
             store=self.store,
             ledger=self.ledger,
-            forge=self.direct_forge,  # each pull request read whole: who merged it, when it opened
+            forge=self.forge,
             announcer=announcer,
             directory=self.directory,
             refresh=tracker.refresh,

@@ -20,7 +20,7 @@ from slackbot.bootstrap import github_connector
 from slackbot.domain.errors import Conflict, NotFound, Unavailable
 from slackbot.domain.versions import UnreadableFile
 from slackbot.sandbox.github_emulator import GitHubEmulator, contents
-from slackbot.sandbox.world import World, commit_file
+from slackbot.sandbox.world import World, commit_file, merge_pull
 from slackbot.settings import Secrets
 from tests.integration.conftest import EMULATOR_TOKEN, OLDEST, add_commits
 
@@ -371,6 +371,23 @@ def test_a_watch_cycle_reads_pull_requests_and_heads_once_per_repository(
     github_emulator.clear_log()
     shared.pull(JUPYTER, first.number)  # outside a cycle (a person asking): read alone, as asked
     assert [r.path for r in github_emulator.requests] == [f"/repos/{JUPYTER}/pulls/{first.number}"]
+
+
+def test_a_merged_pull_request_is_read_whole_in_a_watch_cycle_to_know_who_merged_it(
+    source: GitHubForge, github_emulator: GitHubEmulator, sandbox_world: World
+) -> None:
+    repo = sandbox_world.repo_dir(JUPYTER)
+    opened = source.open_pull(JUPYTER, _branch_with_a_commit(source, repo, "hotfix/W-3"), "main", "W-3", "")
+    merge_pull(sandbox_world.repos_dir, JUPYTER, opened.number, merged_by="carol")
+    shared = SharedReads(source)
+    github_emulator.clear_log()
+
+    with shared.cycle():
+        merged = shared.pull(JUPYTER, opened.number)
+
+    assert (merged.merged, merged.merged_by) == (True, "carol")
+    paths = [r.path for r in github_emulator.requests]
+    assert paths == [f"/repos/{JUPYTER}/pulls", f"/repos/{JUPYTER}/pulls/{opened.number}"]
 
 
 def _branch_with_a_commit(source: GitHubForge, repo_dir: Path, branch: str) -> str:
