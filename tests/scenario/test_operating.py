@@ -47,6 +47,16 @@ class Running:
         except urllib.error.HTTPError as refused:
             return refused.code, refused.read().decode()
 
+    def metrics_once_counted(self, sample: str, timeout: float = 5.0) -> tuple[int, str]:
+        """``/metrics`` once it holds ``sample``: a command is counted when its listener returns,
+        which may be just after the person already sees its answer."""
+        deadline = time.monotonic() + timeout
+        status, metrics = self.get("/metrics")
+        while sample not in metrics and time.monotonic() < deadline:
+            time.sleep(0.05)
+            status, metrics = self.get("/metrics")
+        return status, metrics
+
     def stop(self, timeout: float = 30) -> int:
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=timeout)
@@ -117,7 +127,7 @@ def test_the_probes_and_metrics_answer_on_the_http_port(env: dict[str, str], sla
         assert "release/0.2.105" in ask(bot, slack, "/versions prod jupyter_hub")
         assert "Did you mean" in ask(bot, slack, "/versions prod jupiter")
 
-        status, metrics = bot.get("/metrics")
+        status, metrics = bot.metrics_once_counted('slackbot_command_seconds_count{command="/versions"} 2.0')
         assert status == 200
         assert 'slackbot_commands_total{command="/versions",outcome="ok"} 1.0' in metrics
         assert 'slackbot_commands_total{command="/versions",outcome="refused"} 1.0' in metrics
